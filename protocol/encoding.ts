@@ -1,0 +1,166 @@
+/**
+ * Byte encodings used by the wire formats: hex (leaf hashes), base64 (C2SP notes),
+ * base58btc (Multikey and proof values). Pure and allocation-light.
+ */
+
+const textEncoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return textEncoder.encode(text);
+}
+
+/** Decodes UTF-8, throwing on malformed input rather than inserting U+FFFD. */
+export function fromUtf8(bytes: Uint8Array): string {
+  return strictDecoder.decode(bytes);
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Constant-time-ish equality; lengths are public. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += HEX[byte];
+  return out;
+}
+
+/** Parses hex (either case); throws on odd length or a non-hex digit. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new EncodingError('invalid hex');
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_LOOKUP = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_LOOKUP[B64.charCodeAt(i)] = i;
+
+/** Standard base64 with padding (RFC 4648 §4), as C2SP notes use. */
+export function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}${B64[(n >> 6) & 63]}${B64[n & 63]}`;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = (bytes[i] as number) << 16;
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}==`;
+  } else if (rest === 2) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}${B64[(n >> 6) & 63]}=`;
+  }
+  return out;
+}
+
+/**
+ * Strict standard base64: padding required, no whitespace, and non-zero trailing bits rejected,
+ * so that every byte string has exactly one accepted encoding (signed notes compare text).
+ */
+export function fromBase64(text: string): Uint8Array {
+  if (text.length % 4 !== 0) throw new EncodingError('invalid base64 length');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const out = new Uint8Array((text.length / 4) * 3 - padding);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    const last = i + 4 === text.length;
+    const values = [0, 0, 0, 0];
+    for (let j = 0; j < 4; j++) {
+      const code = text.charCodeAt(i + j);
+      if (last && j >= 4 - padding) {
+        if (code !== 61) throw new EncodingError('invalid base64 padding');
+        continue;
+      }
+      const v = code < 128 ? (B64_LOOKUP[code] as number) : -1;
+      if (v < 0) throw new EncodingError('invalid base64 character');
+      values[j] = v;
+    }
+    const n = ((values[0] as number) << 18) | ((values[1] as number) << 12) | ((values[2] as number) << 6) | (values[3] as number);
+    if (last && padding === 2 && (n & 0xffff) !== 0) throw new EncodingError('non-canonical base64');
+    if (last && padding === 1 && (n & 0xff) !== 0) throw new EncodingError('non-canonical base64');
+    out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const B58_LOOKUP = new Int16Array(128).fill(-1);
+for (let i = 0; i < B58.length; i++) B58_LOOKUP[B58.charCodeAt(i)] = i;
+
+/** Bitcoin base58 (no multibase prefix). */
+export function toBase58(bytes: Uint8Array): string {
+  let zeros = 0;
+  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
+  // Base-58 digits, little-endian; the input sizes here are tens of bytes, so O(n²) is fine.
+  const digits: number[] = [];
+  for (let i = zeros; i < bytes.length; i++) {
+    let carry = bytes[i] as number;
+    for (let j = 0; j < digits.length; j++) {
+      carry += (digits[j] as number) << 8;
+      digits[j] = carry % 58;
+      carry = (carry / 58) | 0;
+    }
+    while (carry > 0) {
+      digits.push(carry % 58);
+      carry = (carry / 58) | 0;
+    }
+  }
+  let out = '1'.repeat(zeros);
+  for (let i = digits.length - 1; i >= 0; i--) out += B58[digits[i] as number];
+  return out;
+}
+
+/** Parses bitcoin base58; throws on a character outside the alphabet. */
+export function fromBase58(text: string): Uint8Array {
+  let zeros = 0;
+  while (zeros < text.length && text[zeros] === '1') zeros++;
+  const bytes: number[] = [];
+  for (let i = zeros; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let carry = code < 128 ? (B58_LOOKUP[code] as number) : -1;
+    if (carry < 0) throw new EncodingError('invalid base58 character');
+    for (let j = 0; j < bytes.length; j++) {
+      carry += (bytes[j] as number) * 58;
+      bytes[j] = carry & 255;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push(carry & 255);
+      carry >>= 8;
+    }
+  }
+  const out = new Uint8Array(zeros + bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[out.length - 1 - i] = bytes[i] as number;
+  return out;
+}
+
+/** Thrown for malformed encodings; callers turn it into their own tagged results. */
+export class EncodingError extends Error {
+  override name = 'EncodingError';
+}

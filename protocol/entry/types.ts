@@ -1,0 +1,128 @@
+/**
+ * The ledger entry: an ActivityStreams `Note` carrying the ledger fields in Cagnotte's JSON-LD
+ * namespace and exactly one `eddsa-jcs-2022` proof. SPEC.md §Entries is the normative text.
+ */
+import type { DataIntegrityProof } from '../proof.ts';
+
+export const ACTIVITYSTREAMS_CONTEXT = 'https://www.w3.org/ns/activitystreams';
+export const DATA_INTEGRITY_CONTEXT = 'https://w3id.org/security/data-integrity/v2';
+/** Cagnotte's own terms; nodes serve it and the package ships it (protocol/context.jsonld). */
+export const CAGNOTTE_CONTEXT = 'https://w3id.org/cagnotte/v1';
+export const ENTRY_CONTEXT = [ACTIVITYSTREAMS_CONTEXT, DATA_INTEGRITY_CONTEXT, CAGNOTTE_CONTEXT] as const;
+export const PUBLIC_AUDIENCE = 'https://www.w3.org/ns/activitystreams#Public';
+
+/** Largest accepted leaf (the JCS bytes of a signed entry). */
+export const MAX_LEAF_BYTES = 64 * 1024;
+
+/** Lowercase hex SHA-256 (a leaf hash or a commitment), 64 characters. */
+export type Hash = string;
+/** A decimal amount with exactly the currency's minor digits: `"25.00"` EUR, `"1000"` JPY. */
+export type Amount = string;
+/** `YYYY-MM-DDThh:mm:ssZ`. */
+export type Timestamp = string;
+
+export type EntryKind =
+  | 'Genesis'
+  | 'HostJoined'
+  | 'HostLeft'
+  | 'Contribution'
+  | 'Expense'
+  | 'ExpenseApproved'
+  | 'ExpenseRejected'
+  | 'ExpenseCountersigned'
+  | 'ExpensePaid'
+  | 'Refund'
+  | 'HostFee'
+  | 'Transfer'
+  | 'KeyRotated'
+  | 'Update'
+  | 'Event';
+
+/** An object signed by the host and embedded in a collective's entry (its own proof, FEP-8b32). */
+export interface HostSigned<T extends string> {
+  type: T;
+  /** The host actor id. */
+  host: string;
+  /** The collective actor id. */
+  collective: string;
+  proof: DataIntegrityProof;
+  [field: string]: unknown;
+}
+
+/** Fields of each kind, beside the envelope. */
+export interface KindFields {
+  Genesis: {
+    actorType: 'Group' | 'Organization';
+    name: string;
+    currency: string;
+    /** Multikey of the ledger key that signs entries (verification method `#ledger-key-0`). */
+    ledgerKey: string;
+    /** Multikey of the Ed25519 key that signs checkpoints, and the checkpoint origin line. */
+    checkpointKey: string;
+    origin: string;
+  };
+  HostJoined: { host: string; hostKey: string; feeBasisPoints: number };
+  HostLeft: { host: string };
+  Contribution: {
+    amount: Amount;
+    currency: string;
+    /** Public name; absent for an anonymous contribution. */
+    contributor?: string;
+    message?: string;
+    receipt?: HostSigned<'Receipt'>;
+  };
+  Expense: {
+    expenseType: 'invoice' | 'receipt' | 'grant';
+    title: string;
+    payee: string;
+    items: { description: string; amount: Amount; incurredOn: string }[];
+    /** The sum of the items. */
+    amount: Amount;
+    currency: string;
+    /** SHA-256(salt || value) of private data (payout details, e-mail), hex. */
+    commitments: { payout?: Hash; email?: Hash };
+    attachments: { sha256: Hash; mediaType: string; size: number }[];
+  };
+  ExpenseApproved: { expense: Hash; comment?: string };
+  ExpenseRejected: { expense: Hash; comment: string };
+  ExpenseCountersigned: { expense: Hash; countersignature: HostSigned<'ExpenseCountersignature'> };
+  ExpensePaid: { expense: Hash; amount: Amount; currency: string; payout: HostSigned<'Payout'> };
+  Refund: { contribution: Hash; amount: Amount; currency: string; reason?: string };
+  HostFee: { contribution: Hash; amount: Amount; currency: string; host: string };
+  Transfer: { amount: Amount; currency: string; direction: 'in' | 'out'; counterparty: string; memo?: string };
+  KeyRotated: { ledgerKey: string };
+  Update: { title: string; body: string };
+  Event: {
+    name: string;
+    startTime: Timestamp;
+    endTime: Timestamp;
+    /** IANA time zone the event is held in, e.g. `Europe/Brussels`. */
+    timeZone: string;
+    location: string;
+    description: string;
+  };
+}
+
+/** Fields every entry carries. */
+export interface Envelope<K extends EntryKind = EntryKind> {
+  '@context': typeof ENTRY_CONTEXT | string[];
+  /** `${attributedTo}/ledger/${seq}`: the URL it is served at. */
+  id: string;
+  type: 'Note';
+  attributedTo: string;
+  to: string[];
+  published: Timestamp;
+  /** A short human sentence in HTML (escaped), with the amount and a link. */
+  content: string;
+  seq: number;
+  /** Leaf hash of entry `seq - 1`; absent on the genesis entry only. */
+  prev?: Hash;
+  kind: K;
+  /** Who caused the entry: an account id, or for anonymous filers a commitment. */
+  by?: string;
+}
+
+export type UnsignedEntry<K extends EntryKind = EntryKind> = Envelope<K> & KindFields[K];
+export type SignedEntry<K extends EntryKind = EntryKind> = UnsignedEntry<K> & { proof: DataIntegrityProof };
+/** The kind-specific part a caller supplies to append an entry. */
+export type EntryBody<K extends EntryKind = EntryKind> = { kind: K; by?: string } & KindFields[K];

@@ -1,0 +1,173 @@
+/**
+ * Data Integrity proofs with the `eddsa-jcs-2022` cryptosuite (W3C VC DI EdDSA, §3.3), in the
+ * exact shape that Fedify's `verifyProof`, Mastodon and Digital Bazaar's verifier accept
+ * (FEP-8b32): `@context` (equal to the document's), `type`, `cryptosuite`, `verificationMethod`,
+ * `proofPurpose`, `created`, `proofValue`, and nothing else.
+ */
+import { type CryptoBackend, nobleBackend } from './crypto.ts';
+import { concatBytes, EncodingError, fromBase58, toBase58 } from './encoding.ts';
+import { CanonicalizationError, canonicalBytes, type JsonObject, type JsonValue } from './jcs.ts';
+
+export const CRYPTOSUITE = 'eddsa-jcs-2022';
+
+/** A proof as it appears in a signed document. */
+export interface DataIntegrityProof {
+  '@context'?: JsonValue;
+  type: 'DataIntegrityProof';
+  cryptosuite: typeof CRYPTOSUITE;
+  verificationMethod: string;
+  proofPurpose: 'assertionMethod';
+  created: string;
+  proofValue: string;
+}
+
+const PROOF_FIELDS = new Set(['@context', 'type', 'cryptosuite', 'verificationMethod', 'proofPurpose', 'created', 'proofValue']);
+const CREATED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/**
+ * `YYYY-MM-DDThh:mm:ssZ`, the only form every verifier re-serialises identically (Fedify rebuilds
+ * `created` through Temporal, which drops `.000` and never writes `+00:00`). Sub-second parts are
+ * truncated.
+ */
+export function formatCreated(time: Date): string {
+  if (Number.isNaN(time.getTime())) throw new RangeError('invalid date');
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Options for {@link createProof}. */
+export interface CreateProofOptions {
+  verificationMethod: string;
+  secretKey: Uint8Array;
+  /** The signing time; the protocol has no clock. */
+  created: Date;
+  backend?: CryptoBackend;
+}
+
+/** `SHA-256(JCS(proofConfig)) || SHA-256(JCS(document))`, the bytes eddsa-jcs-2022 signs. */
+export function hashData(
+  proofConfig: JsonObject,
+  unsecuredDocument: JsonObject,
+  backend: CryptoBackend = nobleBackend,
+): Uint8Array {
+  return concatBytes(backend.sha256(canonicalBytes(proofConfig)), backend.sha256(canonicalBytes(unsecuredDocument)));
+}
+
+/**
+ * Returns a copy of `document` with an `eddsa-jcs-2022` proof. The document must have no
+ * `proof` (FEP-8b32: one proof per object; a countersignature is its own signed object).
+ * Throws {@link CanonicalizationError} when the document is not plain JSON.
+ */
+export function createProof<T extends JsonObject>(
+  document: T,
+  options: CreateProofOptions,
+): T & { proof: DataIntegrityProof } {
+  if ('proof' in document) throw new TypeError('document already has a proof');
+  const backend = options.backend ?? nobleBackend;
+  const config: Omit<DataIntegrityProof, 'proofValue'> = {
+    ...(document['@context'] === undefined ? {} : { '@context': document['@context'] }),
+    type: 'DataIntegrityProof',
+    cryptosuite: CRYPTOSUITE,
+    verificationMethod: options.verificationMethod,
+    proofPurpose: 'assertionMethod',
+    created: formatCreated(options.created),
+  };
+  const signature = backend.sign(hashData(config as JsonObject, document, backend), options.secretKey);
+  return { ...document, proof: { ...config, proofValue: `z${toBase58(signature)}` } };
+}
+
+/** Why a proof did not verify. */
+export type ProofFailure =
+  | { type: 'missingProof' }
+  | { type: 'malformedProof'; field: string }
+  | { type: 'unsupportedCryptosuite'; cryptosuite: unknown }
+  | { type: 'contextMismatch' }
+  | { type: 'verificationMethodMismatch'; expected: string; actual: string }
+  | { type: 'notCanonicalizable'; path: string }
+  | { type: 'invalidSignature' };
+
+export type ProofResult = { ok: true; proof: DataIntegrityProof } | { ok: false; reason: ProofFailure };
+
+/** Options for {@link verifyProof}. */
+export interface VerifyProofOptions {
+  /** The key to check against: resolved by the caller, never from the document itself. */
+  publicKey: Uint8Array;
+  /** When given, the proof must name exactly this verification method. */
+  verificationMethod?: string;
+  backend?: CryptoBackend;
+}
+
+/** Checks the shape of `value` as a proof; returns the failing field or the typed proof. */
+export function parseProof(value: unknown): { ok: true; proof: DataIntegrityProof } | { ok: false; reason: ProofFailure } {
+  if (value === undefined) return { ok: false, reason: { type: 'missingProof' } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: { type: 'malformedProof', field: 'proof' } };
+  }
+  const p = value as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (!PROOF_FIELDS.has(key)) return { ok: false, reason: { type: 'malformedProof', field: key } };
+  }
+  if (p.type !== 'DataIntegrityProof') return { ok: false, reason: { type: 'malformedProof', field: 'type' } };
+  if (p.cryptosuite !== CRYPTOSUITE) {
+    return { ok: false, reason: { type: 'unsupportedCryptosuite', cryptosuite: p.cryptosuite } };
+  }
+  if (p.proofPurpose !== 'assertionMethod') return { ok: false, reason: { type: 'malformedProof', field: 'proofPurpose' } };
+  if (typeof p.verificationMethod !== 'string') {
+    return { ok: false, reason: { type: 'malformedProof', field: 'verificationMethod' } };
+  }
+  if (typeof p.created !== 'string' || !CREATED.test(p.created)) {
+    return { ok: false, reason: { type: 'malformedProof', field: 'created' } };
+  }
+  if (typeof p.proofValue !== 'string' || !p.proofValue.startsWith('z')) {
+    return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
+  }
+  return { ok: true, proof: p as unknown as DataIntegrityProof };
+}
+
+/**
+ * Verifies the `eddsa-jcs-2022` proof of `securedDocument` against a key the caller trusts.
+ * The proof's `@context` must equal the document's (what Mastodon requires), compared canonically.
+ */
+export function verifyProof(securedDocument: JsonObject, options: VerifyProofOptions): ProofResult {
+  const parsed = parseProof(securedDocument.proof);
+  if (!parsed.ok) return parsed;
+  const { proofValue, ...config } = parsed.proof;
+  if (options.verificationMethod !== undefined && config.verificationMethod !== options.verificationMethod) {
+    return {
+      ok: false,
+      reason: { type: 'verificationMethodMismatch', expected: options.verificationMethod, actual: config.verificationMethod },
+    };
+  }
+  const backend = options.backend ?? nobleBackend;
+  const { proof: _proof, ...unsecured } = securedDocument;
+  let signature: Uint8Array;
+  let data: Uint8Array;
+  try {
+    if (
+      (config['@context'] !== undefined || unsecured['@context'] !== undefined) &&
+      !sameJson(config['@context'], unsecured['@context'])
+    ) {
+      return { ok: false, reason: { type: 'contextMismatch' } };
+    }
+    signature = fromBase58(proofValue.slice(1));
+    data = hashData(config as JsonObject, unsecured, backend);
+  } catch (error) {
+    if (error instanceof EncodingError) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
+    if (error instanceof CanonicalizationError) return { ok: false, reason: { type: 'notCanonicalizable', path: error.path } };
+    throw error;
+  }
+  if (signature.length !== 64) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
+  if (!backend.verify(signature, data, options.publicKey)) return { ok: false, reason: { type: 'invalidSignature' } };
+  return { ok: true, proof: parsed.proof };
+}
+
+/** Boolean form of {@link verifyProof}. */
+export function isProofValid(securedDocument: JsonObject, options: VerifyProofOptions): boolean {
+  return verifyProof(securedDocument, options).ok;
+}
+
+function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const ca = canonicalBytes(a);
+  const cb = canonicalBytes(b);
+  return ca.length === cb.length && ca.every((byte, i) => byte === cb[i]);
+}
