@@ -99,7 +99,11 @@ export function fromBase64(text: string): Uint8Array {
       if (v < 0) throw new EncodingError('invalid base64 character');
       values[j] = v;
     }
-    const n = ((values[0] as number) << 18) | ((values[1] as number) << 12) | ((values[2] as number) << 6) | (values[3] as number);
+    const n =
+      ((values[0] as number) << 18) |
+      ((values[1] as number) << 12) |
+      ((values[2] as number) << 6) |
+      (values[3] as number);
     if (last && padding === 2 && (n & 0xffff) !== 0) throw new EncodingError('non-canonical base64');
     if (last && padding === 1 && (n & 0xff) !== 0) throw new EncodingError('non-canonical base64');
     out[o++] = n >> 16;

@@ -14,7 +14,10 @@ export function encodeMultikey(publicKey: Uint8Array): string {
 /** Tagged outcome of decoding a Multikey. */
 export type DecodeMultikeyResult =
   | { ok: true; publicKey: Uint8Array }
-  | { ok: false; reason: { type: 'notBase58btc' } | { type: 'notEd25519' } | { type: 'badLength'; length: number } };
+  | {
+      ok: false;
+      reason: { type: 'notBase58btc' } | { type: 'notEd25519' } | { type: 'badLength'; length: number };
+    };
 
 /** Decodes `publicKeyMultibase`, accepting only base58btc Ed25519 public keys. */
 export function decodeMultikey(multibase: string): DecodeMultikeyResult {

@@ -21,7 +21,15 @@ export interface DataIntegrityProof {
   proofValue: string;
 }
 
-const PROOF_FIELDS = new Set(['@context', 'type', 'cryptosuite', 'verificationMethod', 'proofPurpose', 'created', 'proofValue']);
+const PROOF_FIELDS = new Set([
+  '@context',
+  'type',
+  'cryptosuite',
+  'verificationMethod',
+  'proofPurpose',
+  'created',
+  'proofValue',
+]);
 const CREATED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /**
@@ -49,7 +57,10 @@ export function hashData(
   unsecuredDocument: JsonObject,
   backend: CryptoBackend = nobleBackend,
 ): Uint8Array {
-  return concatBytes(backend.sha256(canonicalBytes(proofConfig)), backend.sha256(canonicalBytes(unsecuredDocument)));
+  return concatBytes(
+    backend.sha256(canonicalBytes(proofConfig)),
+    backend.sha256(canonicalBytes(unsecuredDocument)),
+  );
 }
 
 /**
@@ -97,7 +108,9 @@ export interface VerifyProofOptions {
 }
 
 /** Checks the shape of `value` as a proof; returns the failing field or the typed proof. */
-export function parseProof(value: unknown): { ok: true; proof: DataIntegrityProof } | { ok: false; reason: ProofFailure } {
+export function parseProof(
+  value: unknown,
+): { ok: true; proof: DataIntegrityProof } | { ok: false; reason: ProofFailure } {
   if (value === undefined) return { ok: false, reason: { type: 'missingProof' } };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: { type: 'malformedProof', field: 'proof' } };
@@ -106,11 +119,13 @@ export function parseProof(value: unknown): { ok: true; proof: DataIntegrityProo
   for (const key of Object.keys(p)) {
     if (!PROOF_FIELDS.has(key)) return { ok: false, reason: { type: 'malformedProof', field: key } };
   }
-  if (p.type !== 'DataIntegrityProof') return { ok: false, reason: { type: 'malformedProof', field: 'type' } };
+  if (p.type !== 'DataIntegrityProof')
+    return { ok: false, reason: { type: 'malformedProof', field: 'type' } };
   if (p.cryptosuite !== CRYPTOSUITE) {
     return { ok: false, reason: { type: 'unsupportedCryptosuite', cryptosuite: p.cryptosuite } };
   }
-  if (p.proofPurpose !== 'assertionMethod') return { ok: false, reason: { type: 'malformedProof', field: 'proofPurpose' } };
+  if (p.proofPurpose !== 'assertionMethod')
+    return { ok: false, reason: { type: 'malformedProof', field: 'proofPurpose' } };
   if (typeof p.verificationMethod !== 'string') {
     return { ok: false, reason: { type: 'malformedProof', field: 'verificationMethod' } };
   }
@@ -134,7 +149,11 @@ export function verifyProof(securedDocument: JsonObject, options: VerifyProofOpt
   if (options.verificationMethod !== undefined && config.verificationMethod !== options.verificationMethod) {
     return {
       ok: false,
-      reason: { type: 'verificationMethodMismatch', expected: options.verificationMethod, actual: config.verificationMethod },
+      reason: {
+        type: 'verificationMethodMismatch',
+        expected: options.verificationMethod,
+        actual: config.verificationMethod,
+      },
     };
   }
   const backend = options.backend ?? nobleBackend;
@@ -151,12 +170,15 @@ export function verifyProof(securedDocument: JsonObject, options: VerifyProofOpt
     signature = fromBase58(proofValue.slice(1));
     data = hashData(config as JsonObject, unsecured, backend);
   } catch (error) {
-    if (error instanceof EncodingError) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
-    if (error instanceof CanonicalizationError) return { ok: false, reason: { type: 'notCanonicalizable', path: error.path } };
+    if (error instanceof EncodingError)
+      return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
+    if (error instanceof CanonicalizationError)
+      return { ok: false, reason: { type: 'notCanonicalizable', path: error.path } };
     throw error;
   }
   if (signature.length !== 64) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
-  if (!backend.verify(signature, data, options.publicKey)) return { ok: false, reason: { type: 'invalidSignature' } };
+  if (!backend.verify(signature, data, options.publicKey))
+    return { ok: false, reason: { type: 'invalidSignature' } };
   return { ok: true, proof: parsed.proof };
 }
 

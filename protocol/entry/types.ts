@@ -89,7 +89,13 @@ export interface KindFields {
   ExpensePaid: { expense: Hash; amount: Amount; currency: string; payout: HostSigned<'Payout'> };
   Refund: { contribution: Hash; amount: Amount; currency: string; reason?: string };
   HostFee: { contribution: Hash; amount: Amount; currency: string; host: string };
-  Transfer: { amount: Amount; currency: string; direction: 'in' | 'out'; counterparty: string; memo?: string };
+  Transfer: {
+    amount: Amount;
+    currency: string;
+    direction: 'in' | 'out';
+    counterparty: string;
+    memo?: string;
+  };
   KeyRotated: { ledgerKey: string };
   Update: { title: string; body: string };
   Event: {
