@@ -20,6 +20,50 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: 'Nothing is here.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later.' },
   INTERNAL: { status: 500, message: 'Something went wrong on the node.' },
+
+  // authentication and authorisation
+  UNAUTHENTICATED: { status: 401, message: 'Sign in or send an API token (Authorization: Bearer) first.' },
+  INVALID_CREDENTIALS: { status: 401, message: 'The user name or password is wrong.' },
+  FORBIDDEN: { status: 403, message: 'This account may not do that.' },
+  CSRF_INVALID: {
+    status: 403,
+    message: 'The form has expired or did not come from this site; reload it and retry.',
+  },
+
+  // actors and accounts
+  ACTOR_NOT_FOUND: { status: 404, message: 'No collective or host has that name on this node.' },
+  ACTOR_EXISTS: { status: 409, message: 'A collective or host with that name already exists.' },
+  ALREADY_SET_UP: { status: 409, message: 'This node already has an actor; sign in to manage it.' },
+  ACCOUNT_EXISTS: { status: 409, message: 'An admin with that user name already exists for this actor.' },
+
+  // ledger requests
+  ENTRY_NOT_FOUND: { status: 404, message: 'No entry has that sequence number or hash.' },
+  CHECKPOINT_NOT_FOUND: { status: 404, message: 'No checkpoint has been published yet.' },
+  PROOF_RANGE: { status: 400, message: 'The proof asks for a tree size or index outside the log.' },
+  INVALID_AMOUNT: { status: 400, message: 'The amount is not valid for the currency.' },
+  INVALID_TIME_ZONE: { status: 400, message: 'The time zone is not a known IANA time zone.' },
+  INVALID_TIME_RANGE: { status: 400, message: 'The end time is before the start time.' },
+
+  // expenses and contributions
+  EXPENSE_NOT_FOUND: { status: 404, message: 'No expense has that hash in this ledger.' },
+  EXPENSE_STATE: { status: 409, message: 'The expense is not in a state that allows this step.' },
+  SELF_APPROVAL: { status: 403, message: 'The author of an expense cannot approve it.' },
+  FOLLOW_NOT_FOUND: { status: 404, message: 'This follow link is not valid.' },
+  CONTRIBUTION_NOT_FOUND: { status: 404, message: 'No contribution has that hash in this ledger.' },
+  REFUND_TOO_LARGE: { status: 409, message: 'The refund is larger than what is left of the contribution.' },
+  CURRENCY_MISMATCH: { status: 400, message: "The currency is not the ledger's currency." },
+
+  // ledger storage (the single writer, bulk export and import)
+  LEDGER_INVALID_ENTRY: { status: 400, message: 'The entry is not valid; nothing was recorded.' },
+  LEDGER_RULE: { status: 409, message: 'The entry breaks a ledger rule; nothing was recorded.' },
+  LEDGER_WRITE_FAILED: {
+    status: 503,
+    message: 'The ledger could not write the entry; nothing was recorded.',
+  },
+  LEDGER_CLOSED: { status: 503, message: 'The ledger is closed or shutting down; retry shortly.' },
+  LEDGER_CORRUPT: { status: 500, message: 'The stored ledger does not verify; it needs an operator.' },
+  INVALID_CURSOR: { status: 400, message: 'The page cursor is not valid.' },
+  IMPORT_INVALID: { status: 400, message: 'The export does not verify; nothing was imported.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;
