@@ -1,0 +1,196 @@
+/**
+ * Fedify's {@link MessageQueue} on the node's {@link Store}, durable across restarts: a message is
+ * written to LevelDB before `enqueue` resolves and deleted only after its handler has returned, so
+ * a crash (or a stop) while it is being handled delivers it again on the next start (at least
+ * once; Fedify's inbox idempotence and the receivers' dedupe by activity id absorb the repeat).
+ *
+ * Keys are `due time (ms, 16 digits) : counter : random`, so one ordered scan yields the messages
+ * that are due, oldest first. Retries are Fedify's (`nativeRetrial` is false): a failed delivery
+ * comes back as a new message with a delay, which is what makes its backoff survive a restart.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from '@fedify/fedify';
+import { jsonValue, parseJsonValue, seqKey } from '../storage/codec.ts';
+import type { BatchOp, Store, Sublevel } from '../storage/types.ts';
+import { durationMs } from './kv.ts';
+
+/** What is stored per message: the message and its ordering key. */
+interface Stored {
+  m: unknown;
+  k?: string;
+}
+
+/** Options of {@link LevelMessageQueue}. */
+export interface LevelMessageQueueOptions {
+  /** The sublevel path (default `['fedify', 'queue']`). */
+  path?: readonly string[];
+  /** Milliseconds since the epoch; injectable so that delay tests need no waiting. */
+  now?: () => number;
+  /**
+   * Longest sleep of an idle worker, in ms (default 5000). Enqueues and finished handlers wake it
+   * at once; the poll only matters for a clock that jumps (tests, suspended machines).
+   */
+  pollIntervalMs?: number;
+  /** Messages handled at the same time (default 8): deliveries are I/O-bound. */
+  concurrency?: number;
+  /** Called when a handler throws (Fedify's own handlers do not); the message is dropped. */
+  onHandlerError?: (error: unknown, message: unknown) => void;
+}
+
+/** The key prefix of messages due at `ms` (every message due by then sorts before `dueBound(ms + 1)`). */
+function dueBound(ms: number): string {
+  return `${seqKey(Math.max(0, Math.floor(ms)))}:`;
+}
+
+/** The due time encoded in a message key. */
+function dueOf(key: string): number {
+  return Number(key.slice(0, 16));
+}
+
+/** A durable message queue for Fedify on a sublevel of the node's store. */
+export class LevelMessageQueue implements MessageQueue {
+  readonly nativeRetrial = false;
+  readonly #sub: Sublevel;
+  readonly #store: Store;
+  readonly #now: () => number;
+  readonly #pollMs: number;
+  readonly #concurrency: number;
+  readonly #onHandlerError: (error: unknown, message: unknown) => void;
+  /** Keys being handled, and the ordering keys they hold. */
+  readonly #inFlight = new Map<string, string | undefined>();
+  #counter = 0;
+  readonly #sleepers = new Set<() => void>();
+  #woken = false;
+
+  constructor(store: Store, options: LevelMessageQueueOptions = {}) {
+    this.#store = store;
+    this.#sub = store.sublevel(...(options.path ?? ['fedify', 'queue']));
+    this.#now = options.now ?? Date.now;
+    this.#pollMs = options.pollIntervalMs ?? 5000;
+    this.#concurrency = options.concurrency ?? 8;
+    this.#onHandlerError =
+      options.onHandlerError ??
+      ((error) => {
+        console.error('federation queue: a handler failed; message dropped', error);
+      });
+  }
+
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    return this.enqueueMany([message], options);
+  }
+
+  async enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    if (messages.length === 0) return;
+    const delay = options?.delay === undefined ? 0 : durationMs(options.delay);
+    const prefix = dueBound(this.#now() + delay);
+    const ops: BatchOp[] = messages.map((message) => {
+      const stored: Stored = { m: message };
+      if (options?.orderingKey !== undefined) stored.k = options.orderingKey;
+      const key = `${prefix}${seqKey(this.#counter++)}:${randomUUID()}`;
+      return { type: 'put', sublevel: this.#sub, key, value: jsonValue(stored) };
+    });
+    // Durable before the caller moves on: an accepted Follow or a new entry's fan-out must not be
+    // lost to a power cut between the ack and the delivery.
+    await this.#store.batch(ops, { sync: true });
+    this.wake();
+  }
+
+  /** Re-examines the queue now (after an enqueue, a finished handler, or a clock moved by a test). */
+  wake(): void {
+    this.#woken = true;
+    for (const wake of [...this.#sleepers]) wake();
+  }
+
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options: MessageQueueListenOptions = {},
+  ): Promise<void> {
+    const signal = options.signal;
+    while (!signal?.aborted) {
+      this.#woken = false;
+      await this.#startDue(handler, signal);
+      if (this.#woken || signal?.aborted) continue;
+      await this.#sleep(await this.#nextWait(), signal);
+    }
+  }
+
+  async getDepth(): Promise<MessageQueueDepth> {
+    const bound = dueBound(this.#now() + 1);
+    let ready = 0;
+    let delayed = 0;
+    for await (const key of this.#sub.keys()) {
+      if (this.#inFlight.has(key)) continue;
+      if (key < bound) ready++;
+      else delayed++;
+    }
+    return { queued: ready + delayed, ready, delayed };
+  }
+
+  /** Starts handlers for due messages until `concurrency` are running. */
+  async #startDue(
+    handler: (message: unknown) => Promise<void> | void,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (this.#inFlight.size >= this.#concurrency) return;
+    const busy = new Set([...this.#inFlight.values()].filter((k) => k !== undefined));
+    for await (const [key, bytes] of this.#sub.entries({ lt: dueBound(this.#now() + 1) })) {
+      if (signal?.aborted || this.#inFlight.size >= this.#concurrency) return;
+      if (this.#inFlight.has(key)) continue;
+      const stored = parseJsonValue<Stored>(bytes);
+      // Same ordering key: one at a time, oldest first; later ones wait for the next pass.
+      if (stored.k !== undefined && busy.has(stored.k)) continue;
+      if (stored.k !== undefined) busy.add(stored.k);
+      this.#inFlight.set(key, stored.k);
+      void this.#run(key, stored, handler);
+    }
+  }
+
+  async #run(
+    key: string,
+    stored: Stored,
+    handler: (message: unknown) => Promise<void> | void,
+  ): Promise<void> {
+    try {
+      await handler(stored.m);
+    } catch (error) {
+      this.#onHandlerError(error, stored.m);
+    }
+    try {
+      await this.#sub.del(key);
+    } catch {
+      // The store was closed while the handler ran: the message stays and runs again next start.
+    }
+    this.#inFlight.delete(key);
+    this.wake();
+  }
+
+  /** Milliseconds until the earliest waiting message is due, capped by the poll interval. */
+  async #nextWait(): Promise<number> {
+    if (this.#inFlight.size >= this.#concurrency) return this.#pollMs;
+    for await (const key of this.#sub.keys({ gte: dueBound(this.#now() + 1), limit: 1 })) {
+      return Math.min(this.#pollMs, Math.max(0, dueOf(key) - this.#now()));
+    }
+    return this.#pollMs;
+  }
+
+  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      // A wake during the scan or #nextWait must not be lost to a sleep that starts after it.
+      if (this.#woken || signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.#sleepers.add(done);
+    });
+  }
+}
