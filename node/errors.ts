@@ -64,15 +64,6 @@ export const ERRORS = {
   LEDGER_CORRUPT: { status: 500, message: 'The stored ledger does not verify; it needs an operator.' },
   INVALID_CURSOR: { status: 400, message: 'The page cursor is not valid.' },
   IMPORT_INVALID: { status: 400, message: 'The export does not verify; nothing was imported.' },
-
-  // ledger storage (the single writer, bulk export and import)
-  LEDGER_INVALID_ENTRY: { status: 400, message: 'The entry is not valid; nothing was recorded.' },
-  LEDGER_RULE: { status: 409, message: 'The entry breaks a ledger rule; nothing was recorded.' },
-  LEDGER_WRITE_FAILED: { status: 503, message: 'The ledger could not write the entry; nothing was recorded.' },
-  LEDGER_CLOSED: { status: 503, message: 'The ledger is closed or shutting down; retry shortly.' },
-  LEDGER_CORRUPT: { status: 500, message: 'The stored ledger does not verify; it needs an operator.' },
-  INVALID_CURSOR: { status: 400, message: 'The page cursor is not valid.' },
-  IMPORT_INVALID: { status: 400, message: 'The export does not verify; nothing was imported.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;
