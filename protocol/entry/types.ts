@@ -38,15 +38,28 @@ export type EntryKind =
   | 'Update'
   | 'Event';
 
-/** An object signed by the host and embedded in a collective's entry (its own proof, FEP-8b32). */
-export interface HostSigned<T extends string> {
+/** The kinds of objects a host signs for a collective. */
+export type HostSignedType = 'Receipt' | 'ExpenseCountersignature' | 'Payout';
+
+/**
+ * An object signed by the host and embedded in a collective's entry (its own proof, FEP-8b32,
+ * with the entry's `@context` so that it also verifies on its own). It attests `amount` and
+ * `currency`, and for an expense the expense's leaf hash.
+ */
+export interface HostSigned<T extends HostSignedType = HostSignedType> {
+  '@context': typeof ENTRY_CONTEXT | string[];
   type: T;
   /** The host actor id. */
   host: string;
   /** The collective actor id. */
   collective: string;
+  /** The expense's leaf hash (countersignature and payout only). */
+  expense?: Hash;
+  amount: Amount;
+  currency: string;
+  /** A short note, such as the bank transfer reference (payout and receipt only). */
+  memo?: string;
   proof: DataIntegrityProof;
-  [field: string]: unknown;
 }
 
 /** Fields of each kind, beside the envelope. */
@@ -86,7 +99,8 @@ export interface KindFields {
   ExpenseApproved: { expense: Hash; comment?: string };
   ExpenseRejected: { expense: Hash; comment: string };
   ExpenseCountersigned: { expense: Hash; countersignature: HostSigned<'ExpenseCountersignature'> };
-  ExpensePaid: { expense: Hash; amount: Amount; currency: string; payout: HostSigned<'Payout'> };
+  /** `payout` is required when the ledger has a host and absent otherwise. */
+  ExpensePaid: { expense: Hash; amount: Amount; currency: string; payout?: HostSigned<'Payout'> };
   Refund: { contribution: Hash; amount: Amount; currency: string; reason?: string };
   HostFee: { contribution: Hash; amount: Amount; currency: string; host: string };
   Transfer: {
@@ -132,3 +146,27 @@ export type UnsignedEntry<K extends EntryKind = EntryKind> = Envelope<K> & KindF
 export type SignedEntry<K extends EntryKind = EntryKind> = UnsignedEntry<K> & { proof: DataIntegrityProof };
 /** The kind-specific part a caller supplies to append an entry. */
 export type EntryBody<K extends EntryKind = EntryKind> = { kind: K; by?: string } & KindFields[K];
+
+/** Every kind, in the order SPEC.md §5.2 lists them. */
+export const ENTRY_KINDS: readonly EntryKind[] = [
+  'Genesis',
+  'HostJoined',
+  'HostLeft',
+  'Contribution',
+  'Expense',
+  'ExpenseApproved',
+  'ExpenseRejected',
+  'ExpenseCountersigned',
+  'ExpensePaid',
+  'Refund',
+  'HostFee',
+  'Transfer',
+  'KeyRotated',
+  'Update',
+  'Event',
+];
+
+/** True when `kind` names one of the {@link ENTRY_KINDS}. */
+export function isEntryKind(kind: unknown): kind is EntryKind {
+  return typeof kind === 'string' && (ENTRY_KINDS as readonly string[]).includes(kind);
+}
