@@ -38,6 +38,8 @@ export interface LedgerSublevels {
   expensesByState: Sublevel;
   /** expense leaf hash hex → JSON expense status (state and the entries that moved it). */
   expenses: Sublevel;
+  /** contribution leaf hash hex → JSON string of the minor units refunds and fees may still take. */
+  contributions: Sublevel;
 }
 
 /** The sublevels of the ledger of actor `name`. */
@@ -49,6 +51,7 @@ export function ledgerSublevels(store: Store, name: string): LedgerSublevels {
     meta: store.sublevel('ledger', name, 'meta'),
     expensesByState: store.sublevel('ledger', name, 'expenses-by-state'),
     expenses: store.sublevel('ledger', name, 'expenses'),
+    contributions: store.sublevel('ledger', name, 'contributions'),
   };
 }
 

@@ -9,8 +9,16 @@
  * per actor (the registry in `registry.ts` does).
  */
 import { nobleBackend } from '../../protocol/crypto.ts';
-import { fromHex, fromUtf8, toHex } from '../../protocol/encoding.ts';
+import { fromUtf8, toHex } from '../../protocol/encoding.ts';
+import {
+  type BuiltEntry,
+  buildEntry,
+  buildGenesis,
+  type ChainHead,
+  EntryError,
+} from '../../protocol/entry/build.ts';
 import type { EntryBody, SignedEntry } from '../../protocol/entry/types.ts';
+import type { BudgetSummary, ExpenseState } from '../../protocol/fold.ts';
 import {
   consistencyProof as buildConsistency,
   inclusionProof as buildInclusion,
@@ -21,14 +29,33 @@ import {
   EMPTY_TREE,
   encodeTreeState,
   hashLeaf,
+  type TreeNode,
   type TreeState,
   treeRoot,
+  treeStateFromNodes,
 } from '../../protocol/merkle/tree.ts';
+import { formatAmount } from '../../protocol/money.ts';
+import { encodeMultikey } from '../../protocol/multikey.ts';
 import { AppError } from '../errors.ts';
 import { jsonValue, parseJsonValue, parseSeqKey, seqKey, textValue } from '../storage/codec.ts';
 import type { BatchOp } from '../storage/types.ts';
-import { invalidEntry } from './errors.ts';
-import { INDEX_VERSION, type LedgerSublevels, ledgerSublevels, META, nodeKey } from './layout.ts';
+import { invalidEntry, ruleViolation } from './errors.ts';
+import {
+  expenseStateKey,
+  INDEX_VERSION,
+  type LedgerSublevels,
+  ledgerSublevels,
+  META,
+  nodeKey,
+} from './layout.ts';
+import {
+  BatchState,
+  type ExpenseStatus,
+  emptySummary,
+  parseSummary,
+  type RuleFailure,
+  referencesOf,
+} from './state.ts';
 import type {
   AppendResult,
   ConsistencyProof,
@@ -44,10 +71,22 @@ import type {
 } from './types.ts';
 
 interface Pending {
-  body: EntryBody;
+  /** A body to append, or the genesis of an empty ledger. */
+  body: EntryBody | { genesis: GenesisRequest };
   by: string | undefined;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
+}
+
+/** What {@link LedgerService.initialize} needs beyond the actor: the genesis fields. */
+export interface GenesisRequest {
+  actorType: 'Group' | 'Organization';
+  currency: string;
+  /** The checkpoint origin line (the actor id without its scheme). */
+  origin: string;
+  by?: string;
+  /** Extra writes committed atomically with the genesis (the actor record). */
+  extraOps?: BatchOp[];
 }
 
 const DEFAULT_PAGE = 50;
@@ -58,7 +97,9 @@ export class LedgerService {
   readonly actor: LedgerActor;
   readonly #subs: LedgerSublevels;
   readonly #options: Required<Omit<LedgerOptions, 'actor' | 'store'>> & Pick<LedgerOptions, 'store'>;
+  #chain: ChainHead | undefined;
   #tree: TreeState = EMPTY_TREE;
+  #summary = emptySummary('');
   #head: LedgerHead;
   #checkpoint: StoredCheckpoint | undefined;
   #queue: Pending[] = [];
@@ -121,6 +162,23 @@ export class LedgerService {
     });
   }
 
+  /**
+   * Writes entry 0 of an empty ledger. Rejects with `ACTOR_EXISTS` when the ledger already has
+   * a genesis.
+   */
+  initialize(genesis: GenesisRequest): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new AppError('LEDGER_CLOSED'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ body: { genesis }, by: undefined, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /** True once the genesis entry is written. */
+  get initialized(): boolean {
+    return this.#chain !== undefined;
+  }
+
   /** The entry at `seq`, or undefined. */
   async get(seq: number): Promise<EntryRecord | undefined> {
     if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
@@ -140,7 +198,7 @@ export class LedgerService {
    * stay stable while the ledger grows. Throws `INVALID_CURSOR` on a cursor it did not make.
    */
   async page(options: PageOptions = {}): Promise<Page> {
-    const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
+    const limit = pageLimit(options.limit);
     const newest = (options.order ?? 'newest') === 'newest';
     const from = options.cursor === undefined ? undefined : parseCursor(options.cursor);
     const size = this.#head.size;
@@ -157,6 +215,62 @@ export class LedgerService {
       }
       items.push(this.#record(seq, leaf));
     }
+    return next === undefined ? { items } : { items, next };
+  }
+
+  /** The balance in minor units, and in wire form. */
+  balance(): { currency: string; minor: bigint; amount: string } {
+    const currency = this.#chain?.currency;
+    if (currency === undefined) return { currency: '', minor: 0n, amount: '0' };
+    return { currency, minor: this.#summary.balance, amount: formatAmount(this.#summary.balance, currency) };
+  }
+
+  /** Income and spending by kind and month (bigint minor units; `budgetToJson` for wire form). */
+  budget(): BudgetSummary {
+    const b = this.#summary.budget;
+    const copy = (t: BudgetSummary['income']) => ({
+      total: t.total,
+      byKind: { ...t.byKind },
+      byMonth: { ...t.byMonth },
+    });
+    return { currency: b.currency, balance: b.balance, income: copy(b.income), spending: copy(b.spending) };
+  }
+
+  /** The status of the expense whose `Expense` entry has leaf hash `hash`, or undefined. */
+  async expense(hash: string): Promise<ExpenseStatus | undefined> {
+    if (!/^[0-9a-fA-F]{64}$/.test(hash)) return undefined;
+    const value = await this.#subs.expenses.get(hash.toLowerCase());
+    return value === undefined ? undefined : parseJsonValue<ExpenseStatus>(value);
+  }
+
+  /**
+   * Expenses in `state`, newest filed first (or oldest with `order: 'oldest'`); the cursor is the
+   * seq of the `Expense` entry to continue from.
+   */
+  async expenses(state: ExpenseState, options: PageOptions = {}): Promise<Page<ExpenseStatus>> {
+    if (!EXPENSE_STATES.includes(state))
+      throw new AppError('VALIDATION_FAILED', `unknown expense state ${state}`);
+    const limit = pageLimit(options.limit);
+    const from = options.cursor === undefined ? undefined : parseCursor(options.cursor);
+    const newest = (options.order ?? 'newest') === 'newest';
+    const range = newest
+      ? {
+          gte: `${state}:`,
+          ...(from === undefined ? { lt: `${state};` } : { lte: expenseStateKey(state, from) }),
+          reverse: true,
+        }
+      : { gte: from === undefined ? `${state}:` : expenseStateKey(state, from), lt: `${state};` };
+    const hashes: string[] = [];
+    let next: string | undefined;
+    for await (const [key, value] of this.#subs.expensesByState.entries({ ...range, limit: limit + 1 })) {
+      if (hashes.length === limit) {
+        next = String(parseSeqKey(key.slice(state.length + 1)));
+        break;
+      }
+      hashes.push(parseJsonValue<string>(value));
+    }
+    const values = await this.#subs.expenses.getMany(hashes);
+    const items = values.map((value) => parseJsonValue<ExpenseStatus>(value as Uint8Array));
     return next === undefined ? { items } : { items, next };
   }
 
@@ -182,7 +296,6 @@ export class LedgerService {
   async rootAt(size = this.#head.size): Promise<string> {
     if (size === this.#head.size) return this.#head.rootHash;
     if (!Number.isSafeInteger(size) || size < 0 || size > this.#head.size) throw new AppError('PROOF_RANGE');
-    const { treeStateFromNodes } = await import('../../protocol/merkle/tree.ts');
     return toHex(treeRoot(await treeStateFromNodes(size, this.#readNode), this.#options.backend));
   }
 
@@ -228,24 +341,155 @@ export class LedgerService {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    void batch;
-    void invalidEntry;
-    void fromHex;
-    void jsonValue;
-    void textValue;
-    void appendLeaf;
-    void encodeTreeState;
-    void INDEX_VERSION;
+    const { backend, now, sync } = this.#options;
+    const time = now();
+    let chain = this.#chain;
+    let tree = this.#tree;
+    const state = new BatchState(this.#subs, this.#summary, chain?.currency ?? '');
+    await state.prefetch(batch.flatMap((pending) => referencesOf(pending.body)));
     const ops: BatchOp[] = [];
-    void ops;
-    throw new Error('not implemented yet');
+    const accepted: [Pending, AppendResult][] = [];
+    for (const pending of batch) {
+      try {
+        const built = this.#build(chain, pending, time);
+        let extra: BatchOp[] = [];
+        if ('genesis' in pending.body) {
+          extra = pending.body.genesis.extraOps ?? [];
+          state.summary = emptySummary(built.head.currency);
+          state.currency = built.head.currency;
+        } else {
+          const failure = state.apply(built.entry, toHex(built.leafHash), chain?.host !== undefined);
+          if (failure !== undefined) throw ruleViolation(failure, describeRule(failure));
+        }
+        const appended = appendLeaf(tree, built.leafHash, backend);
+        const seq = built.entry.seq;
+        const leafHash = toHex(built.leafHash);
+        ops.push(...this.#entryOps(seq, built.leaf, leafHash, appended.nodes), ...extra);
+        chain = built.head;
+        tree = appended.state;
+        accepted.push([pending, { seq, leafHash, leaf: built.leaf, entry: built.entry }]);
+      } catch (error) {
+        this.#stats.rejected++;
+        pending.reject(toAppendError(error));
+      }
+    }
+    if (accepted.length === 0 || chain === undefined) return;
+    const head = this.#headOf(tree, chain);
+    const checkpoint = this.#signCheckpoint(head);
+    ops.push(...state.ops(), ...this.#metaOps(chain, tree, checkpoint));
+    try {
+      await this.#options.store.batch(ops, { sync });
+    } catch (error) {
+      // Nothing of this batch is on disk (the batch is atomic): the in-memory state stays as it
+      // was, and every caller of the batch learns that its entry was not recorded.
+      for (const [pending] of accepted) {
+        pending.reject(new AppError('LEDGER_WRITE_FAILED', undefined, { cause: String(error) }));
+      }
+      return;
+    }
+    this.#chain = chain;
+    this.#tree = tree;
+    this.#head = head;
+    this.#summary = state.summary;
+    this.#checkpoint = checkpoint;
+    this.#stats.batches++;
+    this.#stats.entries += accepted.length;
+    this.#stats.maxBatch = Math.max(this.#stats.maxBatch, accepted.length);
+    for (const [pending, result] of accepted) pending.resolve(result);
+  }
+
+  #build(chain: ChainHead | undefined, pending: Pending, time: Date): BuiltEntry {
+    const sign = { time, secretKey: this.actor.ledgerSecretKey, backend: this.#options.backend };
+    const body = pending.body;
+    if ('genesis' in body) {
+      if (chain !== undefined) throw new AppError('ACTOR_EXISTS', 'the ledger already has its genesis entry');
+      const { extraOps: _extra, ...fields } = body.genesis;
+      const checkpointKey = encodeMultikey(this.#options.backend.publicKey(this.actor.checkpointSecretKey));
+      return buildGenesis({ actor: this.actor.id, name: this.actor.name, checkpointKey, ...fields }, sign);
+    }
+    if (chain === undefined)
+      throw invalidEntry({ type: 'notGenesis' }, 'the ledger has no genesis entry yet');
+    if (typeof body !== 'object' || body === null)
+      throw invalidEntry({ type: 'notAnObject' }, 'the body is not an object');
+    return buildEntry(chain, pending.by === undefined ? body : { ...body, by: pending.by }, sign);
+  }
+
+  #entryOps(seq: number, leaf: Uint8Array, leafHash: string, nodes: readonly TreeNode[]): BatchOp[] {
+    const { entries, hashes, nodes: nodeSub } = this.#subs;
+    const key = seqKey(seq);
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: entries, key, value: leaf },
+      { type: 'put', sublevel: hashes, key: leafHash, value: textValue(key) },
+    ];
+    for (const node of nodes)
+      ops.push({ type: 'put', sublevel: nodeSub, key: nodeKey(node.level, node.index), value: node.hash });
+    return ops;
+  }
+
+  #metaOps(chain: ChainHead, tree: TreeState, checkpoint: StoredCheckpoint): BatchOp[] {
+    const meta = this.#subs.meta;
+    return [
+      { type: 'put', sublevel: meta, key: META.head, value: jsonValue(chain) },
+      { type: 'put', sublevel: meta, key: META.tree, value: encodeTreeState(tree) },
+      { type: 'put', sublevel: meta, key: META.checkpoint, value: jsonValue(checkpoint) },
+      {
+        type: 'put',
+        sublevel: meta,
+        key: META.indexes,
+        value: jsonValue({ version: INDEX_VERSION, size: tree.size }),
+      },
+    ];
+  }
+
+  #headOf(tree: TreeState, chain: ChainHead | undefined): LedgerHead {
+    return {
+      size: tree.size,
+      leafHash: chain?.prevHash,
+      rootHash: toHex(treeRoot(tree, this.#options.backend)),
+    };
+  }
+
+  #signCheckpoint(head: LedgerHead): StoredCheckpoint {
+    // TODO(checkpoint.ts): C2SP signed note with the checkpoint key.
+    return { size: head.size, rootHash: head.rootHash, note: '' };
   }
 
   async #load(): Promise<void> {
-    const [tree, checkpoint] = await this.#subs.meta.getMany([META.tree, META.checkpoint]);
+    const [chain, tree, checkpoint, fold] = await this.#subs.meta.getMany([
+      META.head,
+      META.tree,
+      META.checkpoint,
+      META.fold,
+    ]);
+    if (chain !== undefined) this.#chain = parseJsonValue<ChainHead>(chain);
+    if (fold !== undefined) this.#summary = parseSummary(fold);
     if (tree !== undefined) this.#tree = decodeTreeState(tree);
     if (checkpoint !== undefined) this.#checkpoint = parseJsonValue<StoredCheckpoint>(checkpoint);
-    void parseJsonValue;
+    this.#head = this.#headOf(this.#tree, this.#chain);
+  }
+}
+
+function pageLimit(limit: number | undefined): number {
+  const n = Math.trunc(limit ?? DEFAULT_PAGE);
+  return Number.isFinite(n) ? Math.min(Math.max(n, 1), MAX_PAGE) : DEFAULT_PAGE;
+}
+
+const EXPENSE_STATES: readonly string[] = ['pending', 'approved', 'rejected', 'countersigned', 'paid'];
+
+function describeRule(failure: RuleFailure): string {
+  switch (failure.type) {
+    case 'balanceBelowZero':
+      return `the balance (${failure.balance}) cannot pay ${failure.amount}`;
+    case 'selfApproval':
+      return 'the author of an expense cannot approve it';
+    case 'amountMismatch':
+      return `the amount must be ${failure.expected}, not ${failure.actual}`;
+    case 'hostSignatureInvalid':
+      return 'the host-signed object does not name this expense and amount';
+    case 'forbiddenTransition':
+      return failure.rule === 'expenseState'
+        ? `an expense that is ${failure.from} cannot be ${failure.to}`
+        : `${failure.rule}${failure.reference === undefined ? '' : ` (${failure.reference})`}`;
   }
 }
 
@@ -254,4 +498,13 @@ function parseCursor(cursor: string): number {
     throw new AppError('INVALID_CURSOR');
   }
   return Number(cursor);
+}
+
+/** Registered error for anything an append can throw while building its entry. */
+function toAppendError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  if (error instanceof EntryError) {
+    return invalidEntry({ type: error.code, path: error.path, detail: error.detail }, error.message);
+  }
+  return new AppError('INTERNAL', undefined, { cause: String(error) });
 }
