@@ -1,0 +1,418 @@
+/**
+ * Streaming verification of a ledger (SPEC.md §5.3, §5.5): entries are pushed one at a time and
+ * checked in the spec's order (size and schema, seq and prev, actor, proof with the ledger's
+ * current key, then the kind's rules and the balance). Memory stays constant apart from the
+ * open expenses and the contributions that a refund or host fee may still reference.
+ * The first failure is final and names the seq (the position in the stream) and the reason.
+ */
+import { type CryptoBackend, nobleBackend } from './crypto.ts';
+import { bytesEqual, toHex } from './encoding.ts';
+import {
+  type ChainHead,
+  entryIdFor,
+  headFromGenesis,
+  leafHashOf,
+  nextHead,
+  verificationMethodFor,
+} from './entry/build.ts';
+import {
+  checkHostSigned,
+  checkStaticRules,
+  type DeclaredHost,
+  type HostSignatureProblem,
+  hostObjectReferences,
+} from './entry/rules.ts';
+import { validateEntry } from './entry/schemas.ts';
+import { MAX_LEAF_BYTES, type SignedEntry } from './entry/types.ts';
+import {
+  BudgetFold,
+  type BudgetSummary,
+  type ExpenseAction,
+  type ExpenseState,
+  expenseTransition,
+  moneyDirection,
+} from './fold.ts';
+import { CanonicalizationError, canonicalBytes, type JsonObject } from './jcs.ts';
+import type { AmountFailure } from './money.ts';
+import { formatAmount } from './money.ts';
+import { decodeMultikey } from './multikey.ts';
+import { type ProofFailure, verifyProof } from './proof.ts';
+
+/** Why a ledger fails at `seq` (the position in the stream, from 0). */
+export type ChainFailure =
+  | { type: 'leafTooLarge'; seq: number; size: number }
+  | { type: 'schemaViolation'; seq: number; path: string; message: string }
+  | { type: 'unknownKind'; seq: number; kind: string }
+  | { type: 'seqGap'; seq: number; found: number }
+  | { type: 'seqDuplicate'; seq: number; found: number }
+  | { type: 'prevMismatch'; seq: number; expected?: string; actual?: string }
+  | { type: 'genesisInvalid'; seq: number; problem: string }
+  | { type: 'wrongActor'; seq: number; field: 'attributedTo' | 'id'; expected: string; actual: string }
+  | { type: 'keyNotLedgers'; seq: number; expected: string; actual: string }
+  | { type: 'badProof'; seq: number; proof: ProofFailure }
+  | { type: 'keyRotationInvalid'; seq: number; problem: string; proof?: ProofFailure }
+  | { type: 'currencyMismatch'; seq: number; path: string; expected: string; actual: string }
+  | { type: 'badAmount'; seq: number; path: string; amount: AmountFailure }
+  | { type: 'amountMismatch'; seq: number; path: string; expected: string; actual: string }
+  | {
+      type: 'hostSignatureInvalid';
+      seq: number;
+      path: string;
+      problem: HostSignatureProblem | { type: 'missing' };
+    }
+  | {
+      type: 'forbiddenTransition';
+      seq: number;
+      rule: string;
+      reference?: string;
+      from?: ExpenseState;
+      to?: string;
+    }
+  | { type: 'selfApproval'; seq: number; expense: string; by: string }
+  | { type: 'balanceBelowZero'; seq: number; balance: string; amount: string };
+
+/** Result of pushing one entry. */
+export type StepResult =
+  | { ok: true; seq: number; leaf: Uint8Array; leafHash: Uint8Array; balance: bigint }
+  | { ok: false; reason: ChainFailure };
+
+/** What a verified ledger amounts to. */
+export interface ChainSummary {
+  entries: number;
+  /** Balance in wire form. */
+  balance: string;
+  budget: BudgetSummary;
+  /** Expenses filed and not yet paid. */
+  openExpenses: number;
+}
+
+/** Result of verifying a whole ledger. */
+export type ChainResult =
+  | { ok: true; head: ChainHead; summary: ChainSummary }
+  | { ok: false; seq: number; reason: ChainFailure };
+
+/** Options for {@link ChainVerifier}. */
+export interface ChainVerifierOptions {
+  /** When given, the ledger must be this actor's. */
+  actor?: string;
+  backend?: CryptoBackend;
+}
+
+interface OpenExpense {
+  state: ExpenseState;
+  amount: bigint;
+  by?: string;
+}
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+type Fail = WithoutSeq<ChainFailure>;
+
+/** Checks a ledger entry by entry; see {@link verifyChain} for whole ledgers. */
+export class ChainVerifier {
+  readonly #backend: CryptoBackend;
+  readonly #actor: string | undefined;
+  #head: ChainHead | undefined;
+  #publicKey: Uint8Array = new Uint8Array(0);
+  #host: DeclaredHost | undefined;
+  #balance = 0n;
+  #budget: BudgetFold | undefined;
+  readonly #expenses = new Map<string, OpenExpense>();
+  /** Contributions by leaf hash, with what refunds and fees have not yet taken back. */
+  readonly #contributions = new Map<string, bigint>();
+  #failure: ChainFailure | undefined;
+  #position = 0;
+
+  constructor(options: ChainVerifierOptions = {}) {
+    this.#backend = options.backend ?? nobleBackend;
+    this.#actor = options.actor;
+  }
+
+  /** The head after the last accepted entry (undefined before the genesis). */
+  get head(): ChainHead | undefined {
+    return this.#head;
+  }
+
+  /** The first failure, once there is one. */
+  get failure(): ChainFailure | undefined {
+    return this.#failure;
+  }
+
+  /** Summary of the entries accepted so far. */
+  summary(): ChainSummary {
+    const currency = this.#head?.currency;
+    return {
+      entries: this.#position,
+      balance: currency === undefined ? '0' : formatAmount(this.#balance, currency),
+      budget: this.#budget?.summary() ?? {
+        currency: '',
+        balance: 0n,
+        income: { total: 0n, byKind: {}, byMonth: {} },
+        spending: { total: 0n, byKind: {}, byMonth: {} },
+      },
+      openExpenses: this.#expenses.size,
+    };
+  }
+
+  /** Checks the next entry. After a failure every push returns that failure. */
+  push(value: unknown): StepResult {
+    if (this.#failure !== undefined) return { ok: false, reason: this.#failure };
+    const seq = this.#position;
+    const outcome = this.#check(value, seq);
+    if ('type' in outcome) {
+      this.#failure = { ...outcome, seq } as ChainFailure;
+      return { ok: false, reason: this.#failure };
+    }
+    this.#position++;
+    return { ok: true, seq, leaf: outcome.leaf, leafHash: outcome.leafHash, balance: this.#balance };
+  }
+
+  #check(value: unknown, position: number): Fail | { leaf: Uint8Array; leafHash: Uint8Array } {
+    let leaf: Uint8Array;
+    try {
+      leaf = canonicalBytes(value);
+    } catch (error) {
+      if (!(error instanceof CanonicalizationError)) throw error;
+      return { type: 'schemaViolation', path: error.path, message: error.message };
+    }
+    if (leaf.length > MAX_LEAF_BYTES) return { type: 'leafTooLarge', size: leaf.length };
+    const shape = validateEntry(value);
+    if (!shape.ok) return shape.reason;
+    const entry = value as SignedEntry;
+
+    if (entry.seq < position) return { type: 'seqDuplicate', found: entry.seq };
+    if (entry.seq > position) return { type: 'seqGap', found: entry.seq };
+    const head = this.#head;
+    if (head === undefined) {
+      if (entry.prev !== undefined) return { type: 'prevMismatch', actual: entry.prev };
+      if (entry.kind !== 'Genesis') return { type: 'genesisInvalid', problem: 'entry 0 is not a Genesis' };
+    } else {
+      if (entry.prev !== head.prevHash)
+        return { type: 'prevMismatch', expected: head.prevHash, actual: entry.prev };
+      if (entry.kind === 'Genesis') return { type: 'genesisInvalid', problem: 'a second Genesis' };
+    }
+
+    const actor = head?.actor ?? this.#actor ?? entry.attributedTo;
+    if (entry.attributedTo !== actor) {
+      return { type: 'wrongActor', field: 'attributedTo', expected: actor, actual: entry.attributedTo };
+    }
+    const id = entryIdFor(actor, entry.seq);
+    if (entry.id !== id) return { type: 'wrongActor', field: 'id', expected: id, actual: entry.id };
+    if (entry.published !== entry.proof.created) {
+      return { type: 'schemaViolation', path: '/published', message: 'must equal proof.created' };
+    }
+
+    let publicKey = this.#publicKey;
+    if (head === undefined) {
+      const key = decodeMultikey((entry as SignedEntry<'Genesis'>).ledgerKey);
+      if (!key.ok) return { type: 'genesisInvalid', problem: `ledgerKey: ${key.reason.type}` };
+      publicKey = key.publicKey;
+    }
+    const proofFailure = this.#checkProof(entry, actor, head?.keyIndex ?? 0, publicKey);
+    if (proofFailure !== undefined) return proofFailure;
+
+    const currency = head?.currency ?? (entry as SignedEntry<'Genesis'>).currency;
+    const rules = checkStaticRules(entry, currency, actor);
+    if (!rules.ok) {
+      const r = rules.reason;
+      if (head === undefined) return { type: 'genesisInvalid', problem: `${r.type} at ${r.path}` };
+      return r;
+    }
+
+    const leafHash = leafHashOf(leaf, this.#backend);
+    const hash = toHex(leafHash);
+    const kindFailure = this.#applyKind(entry, hash, rules.minor);
+    if (kindFailure !== undefined) return kindFailure;
+
+    if (head === undefined) {
+      this.#head = headFromGenesis(entry as SignedEntry<'Genesis'>, leafHash);
+      this.#publicKey = publicKey;
+      this.#budget = new BudgetFold(currency);
+    } else {
+      this.#head = nextHead(head, entry, leafHash);
+    }
+    this.#budget?.push(entry);
+    return { leaf, leafHash };
+  }
+
+  #checkProof(entry: SignedEntry, actor: string, keyIndex: number, publicKey: Uint8Array): Fail | undefined {
+    const expected = verificationMethodFor(actor, keyIndex);
+    const rotation = entry.kind === 'KeyRotated';
+    if (entry.proof.verificationMethod !== expected) {
+      if (rotation) return { type: 'keyRotationInvalid', problem: `not signed by ${expected}` };
+      return { type: 'keyNotLedgers', expected, actual: entry.proof.verificationMethod };
+    }
+    const result = verifyProof(entry as unknown as JsonObject, { publicKey, backend: this.#backend });
+    if (result.ok) return undefined;
+    if (rotation)
+      return { type: 'keyRotationInvalid', problem: 'not signed by the current key', proof: result.reason };
+    return { type: 'badProof', proof: result.reason };
+  }
+
+  #applyKind(entry: SignedEntry, hash: string, minor: bigint): Fail | undefined {
+    switch (entry.kind) {
+      case 'Genesis': {
+        const g = entry as SignedEntry<'Genesis'>;
+        if (!decodeMultikey(g.checkpointKey).ok) return { type: 'genesisInvalid', problem: 'checkpointKey' };
+        return undefined;
+      }
+      case 'HostJoined': {
+        const h = entry as SignedEntry<'HostJoined'>;
+        if (this.#host !== undefined)
+          return { type: 'forbiddenTransition', rule: 'hostAlreadyJoined', reference: h.host };
+        const key = decodeMultikey(h.hostKey);
+        if (!key.ok) return { type: 'schemaViolation', path: '/hostKey', message: 'not an Ed25519 Multikey' };
+        this.#host = { id: h.host, publicKey: key.publicKey };
+        return undefined;
+      }
+      case 'HostLeft': {
+        const h = entry as SignedEntry<'HostLeft'>;
+        if (this.#host?.id !== h.host)
+          return { type: 'forbiddenTransition', rule: 'notTheHost', reference: h.host };
+        this.#host = undefined;
+        return undefined;
+      }
+      case 'KeyRotated': {
+        const key = decodeMultikey((entry as SignedEntry<'KeyRotated'>).ledgerKey);
+        if (!key.ok) return { type: 'keyRotationInvalid', problem: `ledgerKey: ${key.reason.type}` };
+        if (bytesEqual(key.publicKey, this.#publicKey))
+          return { type: 'keyRotationInvalid', problem: 'same key' };
+        this.#publicKey = key.publicKey;
+        return undefined;
+      }
+      case 'Contribution': {
+        const receipt = (entry as SignedEntry<'Contribution'>).receipt;
+        if (receipt !== undefined) {
+          const problem = checkHostSigned(receipt, 'Receipt', this.#host, this.#backend);
+          if (problem !== undefined) return { type: 'hostSignatureInvalid', path: '/receipt', problem };
+        }
+        this.#contributions.set(hash, minor);
+        return this.#move(entry, minor);
+      }
+      case 'Expense':
+        this.#expenses.set(hash, {
+          state: 'pending',
+          amount: minor,
+          ...(entry.by === undefined ? {} : { by: entry.by }),
+        });
+        return undefined;
+      case 'ExpenseApproved':
+      case 'ExpenseRejected':
+      case 'ExpenseCountersigned':
+      case 'ExpensePaid':
+        return this.#expenseStep(entry, minor);
+      case 'Refund':
+      case 'HostFee': {
+        const reference = (entry as SignedEntry<'Refund'>).contribution;
+        const left = this.#contributions.get(reference);
+        if (left === undefined)
+          return { type: 'forbiddenTransition', rule: 'unknownContribution', reference };
+        if (minor > left) return { type: 'forbiddenTransition', rule: 'exceedsContribution', reference };
+        this.#contributions.set(reference, left - minor);
+        return this.#move(entry, minor);
+      }
+      case 'Transfer':
+        return this.#move(entry, minor);
+      default:
+        return undefined;
+    }
+  }
+
+  #expenseStep(entry: SignedEntry, minor: bigint): Fail | undefined {
+    const action = entry.kind as ExpenseAction;
+    const reference = (entry as SignedEntry<'ExpenseApproved'>).expense;
+    const open = this.#expenses.get(reference);
+    if (open === undefined)
+      return { type: 'forbiddenTransition', rule: 'unknownExpense', reference, to: action };
+    if (action === 'ExpenseApproved' && open.by !== undefined && entry.by === open.by) {
+      return { type: 'selfApproval', expense: reference, by: open.by };
+    }
+    const next = expenseTransition(open.state, action, this.#host !== undefined);
+    if (next === undefined) {
+      return { type: 'forbiddenTransition', rule: 'expenseState', reference, from: open.state, to: action };
+    }
+    const currency = this.#head?.currency as string;
+    const expected = {
+      actor: entry.attributedTo,
+      currency,
+      amount: formatAmount(open.amount, currency),
+      expense: reference,
+    };
+    if (action === 'ExpenseCountersigned') {
+      const signed = (entry as SignedEntry<'ExpenseCountersigned'>).countersignature;
+      const problem =
+        checkHostSigned(signed, 'ExpenseCountersignature', this.#host, this.#backend) ??
+        hostObjectReferences(signed, expected);
+      if (problem !== undefined) return { type: 'hostSignatureInvalid', path: '/countersignature', problem };
+    }
+    if (action === 'ExpensePaid') {
+      if (minor !== open.amount) {
+        return {
+          type: 'amountMismatch',
+          path: '/amount',
+          expected: expected.amount,
+          actual: (entry as SignedEntry<'ExpensePaid'>).amount,
+        };
+      }
+      const payout = (entry as SignedEntry<'ExpensePaid'>).payout;
+      if (payout === undefined && this.#host !== undefined) {
+        return { type: 'hostSignatureInvalid', path: '/payout', problem: { type: 'missing' } };
+      }
+      if (payout !== undefined) {
+        const problem = checkHostSigned(payout, 'Payout', this.#host, this.#backend);
+        if (problem !== undefined) return { type: 'hostSignatureInvalid', path: '/payout', problem };
+      }
+      const moved = this.#move(entry, minor);
+      if (moved !== undefined) return moved;
+      this.#expenses.delete(reference);
+      return undefined;
+    }
+    open.state = next;
+    return undefined;
+  }
+
+  #move(entry: SignedEntry, minor: bigint): Fail | undefined {
+    const balance = this.#balance + BigInt(moneyDirection(entry)) * minor;
+    if (balance < 0n) {
+      const currency = this.#head?.currency as string;
+      return {
+        type: 'balanceBelowZero',
+        balance: formatAmount(this.#balance, currency),
+        amount: formatAmount(minor, currency),
+      };
+    }
+    this.#balance = balance;
+    return undefined;
+  }
+}
+
+function finish(verifier: ChainVerifier): ChainResult {
+  const failure = verifier.failure;
+  if (failure !== undefined) return { ok: false, seq: failure.seq, reason: failure };
+  const head = verifier.head;
+  if (head === undefined) {
+    return { ok: false, seq: 0, reason: { type: 'genesisInvalid', seq: 0, problem: 'empty ledger' } };
+  }
+  return { ok: true, head, summary: verifier.summary() };
+}
+
+/** Verifies a whole ledger, stopping at the first failure. */
+export function verifyChain(entries: Iterable<unknown>, options: ChainVerifierOptions = {}): ChainResult {
+  const verifier = new ChainVerifier(options);
+  for (const entry of entries) if (!verifier.push(entry).ok) break;
+  return finish(verifier);
+}
+
+/** {@link verifyChain} over an async stream (pages of an outbox, lines of an export). */
+export async function verifyChainAsync(
+  entries: AsyncIterable<unknown>,
+  options: ChainVerifierOptions = {},
+): Promise<ChainResult> {
+  const verifier = new ChainVerifier(options);
+  for await (const entry of entries) if (!verifier.push(entry).ok) break;
+  return finish(verifier);
+}
+
+/** Boolean form of {@link verifyChain}. */
+export function isChainValid(entries: Iterable<unknown>, options: ChainVerifierOptions = {}): boolean {
+  return verifyChain(entries, options).ok;
+}

@@ -1,0 +1,233 @@
+/**
+ * Folds over ledger entries: the balance, the budget summary (income and spending by kind and by
+ * month) and the state of each expense. Each works alone over entries the caller already
+ * verified, and the chain verifier runs the same code while it checks, so the numbers a page
+ * shows are the numbers the auditor checked. Amounts stay in integer minor units.
+ */
+
+import type { EntryKind, SignedEntry, UnsignedEntry } from './entry/types.ts';
+import { AmountError, formatAmount, parseWireAmount } from './money.ts';
+
+/** Where an expense stands (Open Collective's machine, SPEC.md §5.5). */
+export type ExpenseState = 'pending' | 'approved' | 'rejected' | 'countersigned' | 'paid';
+
+/** The entries that move an expense from one state to another. */
+export type ExpenseAction = 'ExpenseApproved' | 'ExpenseRejected' | 'ExpenseCountersigned' | 'ExpensePaid';
+
+/**
+ * The state after `action` on an expense in state `from`, or undefined when the transition is
+ * forbidden. Countersigning needs a host; with a host an expense is paid only once countersigned,
+ * without one straight from approved.
+ */
+export function expenseTransition(
+  from: ExpenseState,
+  action: ExpenseAction,
+  hasHost: boolean,
+): ExpenseState | undefined {
+  switch (action) {
+    case 'ExpenseApproved':
+      return from === 'pending' || from === 'rejected' ? 'approved' : undefined;
+    case 'ExpenseRejected':
+      return from === 'pending' ? 'rejected' : undefined;
+    case 'ExpenseCountersigned':
+      return hasHost && from === 'approved' ? 'countersigned' : undefined;
+    case 'ExpensePaid':
+      if (hasHost) return from === 'countersigned' ? 'paid' : undefined;
+      return from === 'approved' ? 'paid' : undefined;
+  }
+}
+
+/** Which way an entry moves money: +1 in, -1 out, 0 for entries that move none. */
+export function moneyDirection(entry: UnsignedEntry): 1 | -1 | 0 {
+  switch (entry.kind) {
+    case 'Contribution':
+      return 1;
+    case 'ExpensePaid':
+    case 'Refund':
+    case 'HostFee':
+      return -1;
+    case 'Transfer':
+      return (entry as UnsignedEntry<'Transfer'>).direction === 'in' ? 1 : -1;
+    default:
+      return 0;
+  }
+}
+
+/** The amount an entry moves, in minor units of `currency` (0n for entries that move none). */
+export function movedAmount(entry: UnsignedEntry, currency: string): bigint {
+  if (moneyDirection(entry) === 0) return 0n;
+  const parsed = parseWireAmount((entry as { amount?: unknown }).amount, currency);
+  if (!parsed.ok) throw new AmountError(parsed.reason);
+  return parsed.minor;
+}
+
+/** The balance after `entries` (verified, in ledger `currency`); may be negative if they are not. */
+export function foldBalance(entries: Iterable<UnsignedEntry>, currency: string): bigint {
+  let balance = 0n;
+  for (const entry of entries) balance += BigInt(moneyDirection(entry)) * movedAmount(entry, currency);
+  return balance;
+}
+
+/** Totals in minor units, overall, by entry kind and by month (`YYYY-MM` of `published`). */
+export interface Totals {
+  total: bigint;
+  byKind: Partial<Record<EntryKind, bigint>>;
+  byMonth: Record<string, bigint>;
+}
+
+/** Income and spending of a ledger. */
+export interface BudgetSummary {
+  currency: string;
+  balance: bigint;
+  income: Totals;
+  spending: Totals;
+}
+
+function emptyTotals(): Totals {
+  return { total: 0n, byKind: {}, byMonth: {} };
+}
+
+/** Accumulates a {@link BudgetSummary} one entry at a time; memory grows with months only. */
+export class BudgetFold {
+  readonly #summary: BudgetSummary;
+
+  constructor(currency: string) {
+    this.#summary = { currency, balance: 0n, income: emptyTotals(), spending: emptyTotals() };
+  }
+
+  /** Adds one entry; entries that move no money are ignored. */
+  push(entry: UnsignedEntry): void {
+    const direction = moneyDirection(entry);
+    if (direction === 0) return;
+    const minor = movedAmount(entry, this.#summary.currency);
+    const totals = direction === 1 ? this.#summary.income : this.#summary.spending;
+    totals.total += minor;
+    totals.byKind[entry.kind] = (totals.byKind[entry.kind] ?? 0n) + minor;
+    const month = entry.published.slice(0, 7);
+    totals.byMonth[month] = (totals.byMonth[month] ?? 0n) + minor;
+    this.#summary.balance += BigInt(direction) * minor;
+  }
+
+  /** A copy of the summary so far. */
+  summary(): BudgetSummary {
+    const s = this.#summary;
+    const copy = (t: Totals): Totals => ({
+      total: t.total,
+      byKind: { ...t.byKind },
+      byMonth: { ...t.byMonth },
+    });
+    return { currency: s.currency, balance: s.balance, income: copy(s.income), spending: copy(s.spending) };
+  }
+}
+
+/** The budget summary of verified `entries`. */
+export function foldBudget(entries: Iterable<UnsignedEntry>, currency: string): BudgetSummary {
+  const fold = new BudgetFold(currency);
+  for (const entry of entries) fold.push(entry);
+  return fold.summary();
+}
+
+/** Totals with wire amounts (strings), for JSON output. */
+export interface TotalsJson {
+  total: string;
+  byKind: Record<string, string>;
+  byMonth: Record<string, string>;
+}
+
+/** A budget summary with wire amounts, ready for JSON. A negative balance gets a leading `-`. */
+export function budgetToJson(summary: BudgetSummary): {
+  currency: string;
+  balance: string;
+  income: TotalsJson;
+  spending: TotalsJson;
+} {
+  const c = summary.currency;
+  const amount = (minor: bigint): string =>
+    minor < 0n ? `-${formatAmount(-minor, c)}` : formatAmount(minor, c);
+  const totals = (t: Totals): TotalsJson => ({
+    total: amount(t.total),
+    byKind: Object.fromEntries(Object.entries(t.byKind).map(([k, v]) => [k, amount(v as bigint)])),
+    byMonth: Object.fromEntries(Object.entries(t.byMonth).map(([k, v]) => [k, amount(v)])),
+  });
+  return {
+    currency: c,
+    balance: amount(summary.balance),
+    income: totals(summary.income),
+    spending: totals(summary.spending),
+  };
+}
+
+/** What the expense fold knows of one expense. */
+export interface ExpenseRecord {
+  state: ExpenseState;
+  /** The total, in minor units. */
+  amount: bigint;
+  title: string;
+  payee: string;
+  /** Seq of the `Expense` entry. */
+  seq: number;
+}
+
+/**
+ * Expense states by the expense's leaf hash (hex). It trusts its input: entries that do not
+ * follow the state machine are ignored, since only the chain verifier decides validity.
+ */
+export class ExpenseFold {
+  readonly #expenses = new Map<string, ExpenseRecord>();
+  #hasHost = false;
+
+  /** Adds one entry; `leafHash` is its hex leaf hash (only `Expense` entries use it). */
+  push(entry: SignedEntry | UnsignedEntry, leafHash: string, currency: string): void {
+    switch (entry.kind) {
+      case 'HostJoined':
+        this.#hasHost = true;
+        return;
+      case 'HostLeft':
+        this.#hasHost = false;
+        return;
+      case 'Expense': {
+        const e = entry as UnsignedEntry<'Expense'>;
+        const parsed = parseWireAmount(e.amount, currency);
+        if (!parsed.ok) return;
+        this.#expenses.set(leafHash, {
+          state: 'pending',
+          amount: parsed.minor,
+          title: e.title,
+          payee: e.payee,
+          seq: e.seq,
+        });
+        return;
+      }
+      case 'ExpenseApproved':
+      case 'ExpenseRejected':
+      case 'ExpenseCountersigned':
+      case 'ExpensePaid': {
+        const record = this.#expenses.get((entry as { expense: string }).expense);
+        if (record === undefined) return;
+        const next = expenseTransition(record.state, entry.kind, this.#hasHost);
+        if (next !== undefined) record.state = next;
+        return;
+      }
+    }
+  }
+
+  /** The record of the expense whose leaf hash is `hash`. */
+  get(hash: string): Readonly<ExpenseRecord> | undefined {
+    return this.#expenses.get(hash);
+  }
+
+  /** Every expense seen, by leaf hash. */
+  states(): ReadonlyMap<string, Readonly<ExpenseRecord>> {
+    return this.#expenses;
+  }
+}
+
+/** Expense states of verified entries given with their hex leaf hashes. */
+export function foldExpenses(
+  entries: Iterable<{ entry: SignedEntry | UnsignedEntry; leafHash: string }>,
+  currency: string,
+): ReadonlyMap<string, Readonly<ExpenseRecord>> {
+  const fold = new ExpenseFold();
+  for (const { entry, leafHash } of entries) fold.push(entry, leafHash, currency);
+  return fold.states();
+}
