@@ -1,0 +1,150 @@
+/**
+ * The node's ActivityPub side, built on Fedify: actors (a collective is a `Group`, a host an
+ * `Organization`) at `${origin}/actors/${name}`, WebFinger, NodeInfo 2.1, the followers
+ * collection and the inboxes. The outbox and the entries are served raw by `plugin.ts` (see
+ * outbox.ts for why). Fedify's cache and queue live in the node's LevelDB (kv.ts, queue.ts).
+ */
+import { createFederation, type Federation } from '@fedify/fedify';
+import { Endpoints, Follow, Group, Multikey, Organization, Undo } from '@fedify/vocab';
+import { FollowerStore } from './followers.ts';
+import { type InboxRefusal, onFollow, onUndo } from './inbox.ts';
+import { Keyring } from './keys.ts';
+import { LevelKvStore } from './kv.ts';
+import { outboxUrl } from './outbox.ts';
+import { LevelMessageQueue, type LevelMessageQueueOptions } from './queue.ts';
+import type { FederationDeps } from './types.ts';
+
+/** Path templates (Fedify's router and the raw routes share them). */
+export const PATHS = {
+  actor: '/actors/{identifier}',
+  inbox: '/actors/{identifier}/inbox',
+  sharedInbox: '/inbox',
+  followers: '/actors/{identifier}/followers',
+  nodeInfo: '/nodeinfo/2.1',
+} as const;
+
+/** Followers per page of the followers collection. */
+const FOLLOWERS_PAGE = 100;
+
+/** What {@link buildFederation} returns: Fedify's object and the node-side pieces around it. */
+export interface NodeFederation {
+  federation: Federation<void>;
+  kv: LevelKvStore;
+  queue: LevelMessageQueue;
+  followers: FollowerStore;
+  keys: Keyring;
+  deps: FederationDeps;
+  /** Refusals of inbox handlers, most recent last (bounded). */
+  refusals: InboxRefusal[];
+}
+
+/** Options beyond the deps (tests tune the queue). */
+export interface BuildFederationOptions {
+  queue?: LevelMessageQueueOptions;
+}
+
+/** The ledger key as an FEP-521a Multikey, with the id entries' proofs name. */
+async function ledgerMultikey(actorId: URL, publicKey: Uint8Array): Promise<Multikey> {
+  const key = await crypto.subtle.importKey('raw', new Uint8Array(publicKey), { name: 'Ed25519' }, true, [
+    'verify',
+  ]);
+  return new Multikey({ id: new URL(`${actorId.href}#ledger-key-0`), controller: actorId, publicKey: key });
+}
+
+/** Builds the federation for a node. Call `federation.startQueue()` once the app is listening. */
+export function buildFederation(deps: FederationDeps, options: BuildFederationOptions = {}): NodeFederation {
+  const kv = new LevelKvStore(deps.store);
+  const queue = new LevelMessageQueue(deps.store, options.queue);
+  const followers = new FollowerStore(deps.store);
+  const keys = new Keyring(deps.dataDir, deps.backend);
+  const refusals: InboxRefusal[] = [];
+  const federation = createFederation<void>({
+    kv,
+    queue,
+    origin: deps.origin,
+    // Deliveries resume on start, not on the first new enqueue after a restart.
+    manuallyStartQueue: true,
+    firstKnock: 'draft-cavage-http-signatures-12',
+    allowPrivateAddress: deps.allowPrivateAddress,
+    userAgent: { software: `cagnotte/${deps.version ?? '0.1.0'}` },
+  });
+
+  federation
+    .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
+      const actor = await deps.actors.get(identifier);
+      if (actor === undefined) return null;
+      const actorKeys = await keys.get(identifier);
+      if (actorKeys === undefined) return null;
+      const id = ctx.getActorUri(identifier);
+      const pairs = await ctx.getActorKeyPairs(identifier);
+      const genesis = await actor.ledger.get(0);
+      const displayName = (genesis?.entry as { name?: string } | undefined)?.name ?? identifier;
+      const values = {
+        id,
+        preferredUsername: identifier,
+        name: displayName,
+        summary:
+          actor.type === 'Group'
+            ? `${displayName}: a collective's open ledger`
+            : `${displayName}: a fiscal host's open ledger`,
+        url: id,
+        inbox: ctx.getInboxUri(identifier),
+        outbox: new URL(outboxUrl({ id: id.href })),
+        followers: ctx.getFollowersUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        publicKey: pairs[0]?.cryptographicKey ?? null,
+        assertionMethods: [await ledgerMultikey(id, actorKeys.ledgerPublicKey)],
+        manuallyApprovesFollowers: (await deps.manuallyApprovesFollowers?.(identifier)) ?? false,
+      };
+      return actor.type === 'Group' ? new Group(values) : new Organization(values);
+    })
+    .setKeyPairsDispatcher(async (_ctx, identifier) => {
+      const actorKeys = await keys.get(identifier);
+      // Only the RSA key: the ledger key signs entries and nothing else (no activity proofs).
+      return actorKeys === undefined ? [] : [actorKeys.http];
+    });
+
+  federation
+    .setFollowersDispatcher(PATHS.followers, async (_ctx, identifier, cursor) => {
+      if ((await deps.actors.get(identifier)) === undefined) return null;
+      const page = await followers.page(
+        identifier,
+        cursor === '' || cursor === null ? undefined : cursor,
+        FOLLOWERS_PAGE,
+      );
+      const items = page.items.map((f) => ({
+        id: new URL(f.id),
+        inboxId: new URL(f.inbox),
+        endpoints: f.sharedInbox === undefined ? null : { sharedInbox: new URL(f.sharedInbox) },
+      }));
+      return { items, nextCursor: page.next ?? null };
+    })
+    .setCounter((_ctx, identifier) => followers.count(identifier))
+    .setFirstCursor(() => '');
+
+  federation.setNodeInfoDispatcher(PATHS.nodeInfo, async () => ({
+    software: { name: 'cagnotte', version: deps.version ?? '0.1.0' },
+    protocols: ['activitypub'],
+    services: { inbound: [], outbound: [] },
+    openRegistrations: false,
+    usage: { users: { total: (await deps.actors.list()).length }, localPosts: 0, localComments: 0 },
+    metadata: { nodeName: new URL(deps.origin).host },
+  }));
+
+  const inboxDeps = {
+    deps,
+    followers,
+    onRefused: (refusal: InboxRefusal) => {
+      refusals.push(refusal);
+      if (refusals.length > 100) refusals.shift();
+    },
+  };
+  federation
+    .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
+    // One activity id is processed once, whichever of our inboxes it reaches.
+    .withIdempotency('global')
+    .on(Follow, (ctx, follow) => onFollow(ctx, follow, inboxDeps))
+    .on(Undo, (ctx, undo) => onUndo(ctx, undo, inboxDeps));
+
+  return { federation, kv, queue, followers, keys, deps, refusals };
+}
