@@ -5,7 +5,7 @@
  */
 import type { CryptoBackend } from '../../protocol/crypto.ts';
 import { AppError } from '../errors.ts';
-import { LedgerService } from '../ledger/service.ts';
+import { checkpointOrigin, LedgerService } from '../ledger/service.ts';
 import { jsonValue, parseJsonValue } from '../storage/codec.ts';
 import type { Store, Sublevel } from '../storage/types.ts';
 import {
@@ -63,11 +63,6 @@ function actorsSublevel(store: Store): Sublevel {
 /** `${origin}/actors/${name}`. */
 export function actorId(origin: string, name: string): string {
   return `${origin}/actors/${name}`;
-}
-
-/** The C2SP checkpoint origin line of an actor: its id without the scheme (SPEC.md §6). */
-export function checkpointOrigin(id: string): string {
-  return id.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
 }
 
 function checkOrigin(origin: string): void {

@@ -8,17 +8,21 @@
  * Cross-process exclusion comes from LevelDB's directory lock; within a process, open one service
  * per actor (the registry in `registry.ts` does).
  */
+
+import { ChainVerifier } from '../../protocol/chain.ts';
 import { nobleBackend } from '../../protocol/crypto.ts';
-import { fromUtf8, toHex } from '../../protocol/encoding.ts';
+import { fromHex, fromUtf8, toBase64, toHex } from '../../protocol/encoding.ts';
 import {
   type BuiltEntry,
   buildEntry,
   buildGenesis,
   type ChainHead,
   EntryError,
+  verificationMethodFor,
 } from '../../protocol/entry/build.ts';
 import type { EntryBody, SignedEntry } from '../../protocol/entry/types.ts';
 import type { BudgetSummary, ExpenseState } from '../../protocol/fold.ts';
+import type { JsonObject } from '../../protocol/jcs.ts';
 import {
   consistencyProof as buildConsistency,
   inclusionProof as buildInclusion,
@@ -35,7 +39,9 @@ import {
   treeStateFromNodes,
 } from '../../protocol/merkle/tree.ts';
 import { formatAmount } from '../../protocol/money.ts';
-import { encodeMultikey } from '../../protocol/multikey.ts';
+import { decodeMultikey, encodeMultikey } from '../../protocol/multikey.ts';
+import { ed25519Signer, noteKeyFromSeed, SIG_TYPE_ED25519, signNote } from '../../protocol/note.ts';
+import { verifyProof } from '../../protocol/proof.ts';
 import { AppError } from '../errors.ts';
 import { jsonValue, parseJsonValue, parseSeqKey, seqKey, textValue } from '../storage/codec.ts';
 import type { BatchOp } from '../storage/types.ts';
@@ -353,7 +359,7 @@ export class LedgerService {
       try {
         const built = this.#build(chain, pending, time);
         let extra: BatchOp[] = [];
-        if ('genesis' in pending.body) {
+        if (typeof pending.body === 'object' && pending.body !== null && 'genesis' in pending.body) {
           extra = pending.body.genesis.extraOps ?? [];
           state.summary = emptySummary(built.head.currency);
           state.currency = built.head.currency;
@@ -401,6 +407,8 @@ export class LedgerService {
   #build(chain: ChainHead | undefined, pending: Pending, time: Date): BuiltEntry {
     const sign = { time, secretKey: this.actor.ledgerSecretKey, backend: this.#options.backend };
     const body = pending.body;
+    if (typeof body !== 'object' || body === null)
+      throw invalidEntry({ type: 'notAnObject' }, 'the body is not an object');
     if ('genesis' in body) {
       if (chain !== undefined) throw new AppError('ACTOR_EXISTS', 'the ledger already has its genesis entry');
       const { extraOps: _extra, ...fields } = body.genesis;
@@ -450,23 +458,183 @@ export class LedgerService {
   }
 
   #signCheckpoint(head: LedgerHead): StoredCheckpoint {
-    // TODO(checkpoint.ts): C2SP signed note with the checkpoint key.
-    return { size: head.size, rootHash: head.rootHash, note: '' };
+    // TODO: use protocol/checkpoint.ts once it lands; the body is C2SP tlog-checkpoint's three lines.
+    const origin = checkpointOrigin(this.actor.id);
+    const text = `${origin}\n${head.size}\n${toBase64(fromHex(head.rootHash))}\n`;
+    const key = noteKeyFromSeed(
+      origin,
+      this.actor.checkpointSecretKey,
+      SIG_TYPE_ED25519,
+      this.#options.backend,
+    );
+    const note = signNote(text, [ed25519Signer(key, this.#options.backend)]);
+    return { size: head.size, rootHash: head.rootHash, note };
   }
 
   async #load(): Promise<void> {
-    const [chain, tree, checkpoint, fold] = await this.#subs.meta.getMany([
+    const [chain, tree, checkpoint, fold, indexes] = await this.#subs.meta.getMany([
       META.head,
       META.tree,
       META.checkpoint,
       META.fold,
+      META.indexes,
     ]);
-    if (chain !== undefined) this.#chain = parseJsonValue<ChainHead>(chain);
-    if (fold !== undefined) this.#summary = parseSummary(fold);
-    if (tree !== undefined) this.#tree = decodeTreeState(tree);
+    const last = await first(this.#subs.entries.entries({ reverse: true, limit: 1 }));
+    const current =
+      indexes === undefined ? undefined : parseJsonValue<{ version: number; size: number }>(indexes);
+    if (last === undefined && chain === undefined) return; // a new ledger
+    if (
+      chain === undefined ||
+      tree === undefined ||
+      fold === undefined ||
+      current?.version !== INDEX_VERSION
+    ) {
+      // Written by an older version, or its derived data was lost: rebuild it all from the entries.
+      await this.#rebuild();
+      return;
+    }
+    this.#chain = parseJsonValue<ChainHead>(chain);
+    this.#tree = decodeTreeState(tree);
+    this.#summary = parseSummary(fold);
     if (checkpoint !== undefined) this.#checkpoint = parseJsonValue<StoredCheckpoint>(checkpoint);
     this.#head = this.#headOf(this.#tree, this.#chain);
+    await this.#verifyTail(last);
+    if (current.size !== this.#tree.size) await this.#rebuild();
+    if (this.#checkpoint?.size !== this.#head.size || this.#checkpoint.rootHash !== this.#head.rootHash) {
+      this.#checkpoint = this.#signCheckpoint(this.#head);
+      await this.#subs.meta.put(META.checkpoint, jsonValue(this.#checkpoint), { sync: true });
+    }
   }
+
+  /**
+   * Checks the stored tail against the stored head and Merkle state: the last entry is entry
+   * `size - 1`, its leaf hash is the head's and the tree's last leaf, its `prev` is the leaf hash
+   * of the entry before, and its proof verifies with the key that signed it.
+   */
+  async #verifyTail(last: [string, Uint8Array] | undefined): Promise<void> {
+    const chain = this.#chain as ChainHead;
+    const corrupt = (problem: string): AppError =>
+      new AppError('LEDGER_CORRUPT', undefined, { actor: this.actor.id, problem });
+    if (last === undefined) throw corrupt('the head names entries that are not stored');
+    const seq = parseSeqKey(last[0]);
+    if (seq !== this.#tree.size - 1 || seq !== chain.nextSeq - 1) {
+      throw corrupt(
+        `the last entry is ${seq}, the head says ${chain.nextSeq - 1}, the tree ${this.#tree.size - 1}`,
+      );
+    }
+    const record = this.#record(seq, last[1]);
+    if (record.leafHash !== chain.prevHash) throw corrupt('the last entry is not the head');
+    const node = await this.#subs.nodes.get(nodeKey(0, seq));
+    if (node === undefined || toHex(node) !== record.leafHash)
+      throw corrupt('the Merkle tree does not end with the last entry');
+    if (seq > 0) {
+      const before = await this.get(seq - 1);
+      if (before === undefined || record.entry.prev !== before.leafHash)
+        throw corrupt('the last entry does not link to the one before');
+    }
+    const key = await this.#keyOf(record.entry);
+    const proof = verifyProof(record.entry as unknown as JsonObject, {
+      publicKey: key,
+      verificationMethod: verificationMethodFor(this.actor.id, keyIndexOf(record.entry)),
+      backend: this.#options.backend,
+    });
+    if (!proof.ok) throw corrupt(`the last entry's proof does not verify (${proof.reason.type})`);
+  }
+
+  /** The public key that signed `entry`: the head's, or the one before it for a `KeyRotated`. */
+  async #keyOf(entry: SignedEntry): Promise<Uint8Array> {
+    let multikey = (this.#chain as ChainHead).ledgerKey;
+    if (entry.kind === 'KeyRotated') {
+      // Rare: walk back to the entry that introduced the key before it.
+      for await (const [, leaf] of this.#subs.entries.entries({ lt: seqKey(entry.seq), reverse: true })) {
+        const e = JSON.parse(fromUtf8(leaf)) as SignedEntry;
+        if (e.kind === 'KeyRotated' || e.kind === 'Genesis') {
+          multikey = (e as SignedEntry<'KeyRotated'>).ledgerKey;
+          break;
+        }
+      }
+    }
+    const decoded = decodeMultikey(multikey);
+    if (!decoded.ok)
+      throw new AppError('LEDGER_CORRUPT', undefined, { problem: 'the ledger key does not decode' });
+    return decoded.publicKey;
+  }
+
+  /**
+   * Rebuilds every derived record (hash index, Merkle nodes and state, expense and contribution
+   * indexes, balance and budget, head) from the stored entries, verifying the whole chain with the
+   * protocol's ChainVerifier on the way. The version mark is written last, so a crash during a
+   * rebuild makes the next open rebuild again.
+   */
+  async #rebuild(): Promise<void> {
+    const { backend } = this.#options;
+    const subs = this.#subs;
+    await subs.meta.del(META.indexes, { sync: true });
+    for (const sub of [subs.hashes, subs.nodes, subs.expenses, subs.expensesByState, subs.contributions])
+      await sub.clear();
+    const verifier = new ChainVerifier({ actor: this.actor.id, backend });
+    let tree: TreeState = EMPTY_TREE;
+    let chain: ChainHead | undefined;
+    let summary = emptySummary('');
+    let chunk: [number, Uint8Array][] = [];
+    const flush = async (): Promise<void> => {
+      const state = new BatchState(subs, summary, chain?.currency ?? '');
+      await state.prefetch(chunk.flatMap(([, leaf]) => referencesOf(JSON.parse(fromUtf8(leaf)))));
+      const ops: BatchOp[] = [];
+      for (const [seq, leaf] of chunk) {
+        const entry = JSON.parse(fromUtf8(leaf)) as SignedEntry;
+        const step = verifier.push(entry);
+        if (!step.ok) {
+          throw new AppError('LEDGER_CORRUPT', undefined, { actor: this.actor.id, seq, reason: step.reason });
+        }
+        const leafHash = toHex(step.leafHash);
+        if (seq === 0) {
+          state.currency = (entry as SignedEntry<'Genesis'>).currency;
+          state.summary = emptySummary(state.currency);
+        } else {
+          const failure = state.apply(entry, leafHash, chain?.host !== undefined);
+          if (failure !== undefined)
+            throw new AppError('LEDGER_CORRUPT', undefined, { seq, reason: failure });
+        }
+        const appended = appendLeaf(tree, step.leafHash, backend);
+        ops.push(...this.#entryOps(seq, leaf, leafHash, appended.nodes).slice(1));
+        tree = appended.state;
+        chain = verifier.head;
+      }
+      ops.push(...state.ops());
+      summary = state.summary;
+      await this.#options.store.batch(ops);
+      chunk = [];
+    };
+    for await (const [key, leaf] of subs.entries.entries()) {
+      chunk.push([parseSeqKey(key), leaf]);
+      if (chunk.length >= 1000) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    if (chain === undefined) throw new AppError('LEDGER_CORRUPT', undefined, { problem: 'no genesis entry' });
+    this.#chain = chain;
+    this.#tree = tree;
+    this.#summary = summary;
+    this.#head = this.#headOf(tree, chain);
+    this.#checkpoint = this.#signCheckpoint(this.#head);
+    await this.#options.store.batch([...this.#metaOps(chain, tree, this.#checkpoint)], { sync: true });
+  }
+}
+
+/** The C2SP checkpoint origin line of an actor: its id without the scheme (SPEC.md §6). */
+export function checkpointOrigin(actorId: string): string {
+  return actorId.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+}
+
+async function first<T>(iterable: AsyncIterable<T>): Promise<T | undefined> {
+  for await (const item of iterable) return item;
+  return undefined;
+}
+
+/** The key index a proof names (`#ledger-key-<k>`). */
+function keyIndexOf(entry: SignedEntry): number {
+  const match = /#ledger-key-(\d+)$/.exec(entry.proof?.verificationMethod ?? '');
+  return match === null ? -1 : Number(match[1]);
 }
 
 function pageLimit(limit: number | undefined): number {

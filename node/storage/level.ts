@@ -32,6 +32,14 @@ async function guard<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A plain Uint8Array view of what LevelDB returns (a Buffer), as the memory store returns. */
+function view(value: Uint8Array): Uint8Array;
+function view(value: Uint8Array | undefined): Uint8Array | undefined;
+function view(value: Uint8Array | undefined): Uint8Array | undefined {
+  if (value === undefined || Object.getPrototypeOf(value) === Uint8Array.prototype) return value;
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
 function levelRange(range: Range): Range {
   const out: Range = {};
   if (range.gt !== undefined) out.gt = range.gt;
@@ -55,11 +63,13 @@ class LevelSublevel implements Sublevel {
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
-    return guard(() => this.inner.get(key) as Promise<Uint8Array | undefined>);
+    return guard(async () => view((await this.inner.get(key)) as Uint8Array | undefined));
   }
 
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    return guard(() => this.inner.getMany([...keys]) as Promise<(Uint8Array | undefined)[]>);
+    return guard(async () =>
+      ((await this.inner.getMany([...keys])) as (Uint8Array | undefined)[]).map((v) => view(v)),
+    );
   }
 
   put(key: string, value: Uint8Array, options?: WriteOptions): Promise<void> {
@@ -77,7 +87,7 @@ class LevelSublevel implements Sublevel {
         // nextv reads a page per native call; one-by-one next() would cross into C++ per entry.
         const page = await guard(() => iterator.nextv(256));
         if (page.length === 0) return;
-        for (const [key, value] of page) yield [key, value];
+        for (const [key, value] of page) yield [key, view(value)];
       }
     } finally {
       await iterator.close();

@@ -77,6 +77,10 @@ for (const impl of impls) {
       await sub.put('k', value);
       value[0] = 9;
       const read = (await sub.get('k')) as Uint8Array;
+      t.equal(Object.getPrototypeOf(read), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer');
+      const [many] = await sub.getMany(['k']);
+      t.equal(Object.getPrototypeOf(many), Uint8Array.prototype);
+      for await (const [, v] of sub.entries()) t.equal(Object.getPrototypeOf(v), Uint8Array.prototype);
       t.same([...read], [0, 255, 0xed, 1, 0], 'mutating the written array does not change the store');
       read[1] = 7;
       t.same([...((await sub.get('k')) as Uint8Array)], [0, 255, 0xed, 1, 0], 'nor does mutating a read');
