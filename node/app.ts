@@ -103,6 +103,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // A route without a response schema would serialise whatever it is handed; refuse to build one.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) return;
+    const schema = route.schema as { response?: unknown } | undefined;
+    if (!schema?.response) throw new Error(`route ${route.method} ${route.url} has no response schema`);
+  });
   installAuthentication(app, options.auth);
   const context: RouteContext = {
     config,

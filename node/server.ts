@@ -84,7 +84,10 @@ export function actorDirectory(store: Store, config: Config): NodeActors & { clo
 }
 
 /** Opens the node's data directory (creating it) and its services. */
-export async function openNode(config: Config, options: { auth?: AuthStoreOptions } = {}): Promise<NodeServices> {
+export async function openNode(
+  config: Config,
+  options: { auth?: AuthStoreOptions } = {},
+): Promise<NodeServices> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(join(config.dataDir, 'db'));
   const actors = actorDirectory(store, config);
@@ -102,7 +105,10 @@ export async function openNode(config: Config, options: { auth?: AuthStoreOption
 }
 
 /** Builds the app over `services` (no listen). */
-export function appFor(services: NodeServices, logger?: FastifyServerOptions['logger']): Promise<FastifyInstance> {
+export function appFor(
+  services: NodeServices,
+  logger?: FastifyServerOptions['logger'],
+): Promise<FastifyInstance> {
   return buildApp({
     config: services.config,
     auth: services.auth,

@@ -180,6 +180,11 @@ export function expenseRoutes(app: FastifyInstance, context: RouteContext): void
   app.post(
     '/api/actors/:actor/expenses/:hash/approve',
     {
+      // The comment is optional, so an empty POST is an approval without one.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
       preHandler: admin,
       schema: {
         tags: ['expenses'],

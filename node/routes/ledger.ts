@@ -325,10 +325,12 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
         response: {
           200: {
             type: 'object',
-            required: ['size1', 'size2', 'hashes'],
+            required: ['size1', 'size2', 'root1', 'root2', 'hashes'],
             properties: {
               size1: { type: 'integer' },
               size2: { type: 'integer' },
+              root1: { type: 'string' },
+              root2: { type: 'string' },
               hashes: { type: 'array', items: { type: 'string' } },
             },
           },
@@ -339,7 +341,8 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
     async (request) => {
       const { ledger } = await actorOf(context, request);
       const { from, to } = request.query as { from: number; to?: number };
-      return ledger.consistencyProof(from, to);
+      const proof = await ledger.consistencyProof(from, to);
+      return { ...proof, root1: await ledger.rootAt(proof.size1), root2: await ledger.rootAt(proof.size2) };
     },
   );
 }
