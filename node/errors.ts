@@ -50,7 +50,7 @@ export const ERRORS = {
   SELF_APPROVAL: { status: 403, message: 'The author of an expense cannot approve it.' },
   FOLLOW_NOT_FOUND: { status: 404, message: 'This follow link is not valid.' },
   CONTRIBUTION_NOT_FOUND: { status: 404, message: 'No contribution has that hash in this ledger.' },
-  REFUND_TOO_LARGE: { status: 409, message: 'The refund is larger than what is left of the contribution.' },
+  REFUND_TOO_LARGE: { status: 409, message: 'The refund is larger than the contribution.' },
   CURRENCY_MISMATCH: { status: 400, message: "The currency is not the ledger's currency." },
 
   // ledger storage (the single writer, bulk export and import)
