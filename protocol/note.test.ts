@@ -7,20 +7,17 @@ import {
   ed25519Signer,
   ed25519Verifier,
   formatNote,
-  formatSignerKey,
-  formatVerifierKey,
   isNoteValid,
   MAX_SIGNATURES,
   noteKeyFromSeed,
   noteKeyId,
   parseNote,
-  parseSignerKey,
-  parseVerifierKey,
   SIG_TYPE_COSIGNATURE,
   SIG_TYPE_ED25519,
   signNote,
   verifyNote,
 } from './note.ts';
+import { formatSignerKey, formatVerifierKey, parseSignerKey, parseVerifierKey } from './note-keys.ts';
 
 const example = readVectorJson<{ vkey: string; note: string }>('c2sp/signed-note-example.json');
 
