@@ -98,6 +98,16 @@ t.test('state survives encoding: a restarted tree continues where it stopped', a
     t.same(resumed, whole, `resumed at ${cut}`);
   }
   t.equal(toHex(encodeTreeState(EMPTY_TREE)), '0000000000000000');
+  // As storage hands them back: a Buffer at an offset in a larger (pooled) allocation.
+  const stored = encodeTreeState(appendLeaves(EMPTY_TREE, leaves.slice(0, 7)).state);
+  const pooled = Buffer.concat([Buffer.alloc(5), stored]).subarray(5);
+  const decoded = decodeTreeState(pooled);
+  pooled.fill(0);
+  t.same(
+    decoded,
+    appendLeaves(EMPTY_TREE, leaves.slice(0, 7)).state,
+    'decoded from a Buffer view, then copied',
+  );
 });
 
 t.test('malformed input is refused', async (t) => {

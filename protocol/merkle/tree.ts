@@ -189,8 +189,11 @@ export function decodeTreeState(bytes: Uint8Array): TreeState {
   const count = popCount(Number(size));
   if (bytes.length !== 8 + HASH_SIZE * count)
     throw new RangeError('tree state length does not match its size');
+  // Copied, not viewed: a Node Buffer's slice() shares memory with storage's buffers.
   const frontier: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) frontier.push(bytes.slice(8 + HASH_SIZE * i, 8 + HASH_SIZE * (i + 1)));
+  for (let i = 0; i < count; i++) {
+    frontier.push(new Uint8Array(bytes.subarray(8 + HASH_SIZE * i, 8 + HASH_SIZE * (i + 1))));
+  }
   return { size: Number(size), frontier };
 }
 
