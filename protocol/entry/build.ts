@@ -4,8 +4,10 @@
  * ever signed: the body is checked against its kind's schema and the money rules first, and a
  * failure throws an {@link EntryError} carrying a machine code.
  */
+
+import { canonicalize as jcsCanonicalize } from 'json-canonicalize';
 import { type CryptoBackend, nobleBackend } from '../crypto.ts';
-import { concatBytes, toHex } from '../encoding.ts';
+import { concatBytes, toHex, utf8 } from '../encoding.ts';
 import { CanonicalizationError, canonicalBytes, type JsonObject } from '../jcs.ts';
 import { decodeMultikey, encodeMultikey } from '../multikey.ts';
 import { createProof, formatCreated } from '../proof.ts';
@@ -236,7 +238,12 @@ function sign(head: ChainHead, body: EntryBody, options: SignOptions): BuiltEntr
   } catch (error) {
     throw wrapCanonicalization(error);
   }
-  const leaf = leafOf(entry);
+  // createProof has just checked every value of `unsigned` (assertJson) and added only strings
+  // it generated, so the leaf skips a second walk of the tree: one canonical pass, no re-check.
+  const leaf = utf8(jcsCanonicalize(entry));
+  if (leaf.length > MAX_LEAF_BYTES) {
+    throw new EntryError('leafTooLarge', `${leaf.length} bytes, above ${MAX_LEAF_BYTES}`, '', leaf.length);
+  }
   const leafHash = leafHashOf(leaf, backend);
   return { entry, leaf, leafHash, head: nextHead(head, entry, leafHash) };
 }
