@@ -28,10 +28,10 @@ export interface ActorRecord {
   createdAt: string;
 }
 
-/** An open actor: its record, its keys and its ledger's writer. */
+/** An open actor: its record, its keys (absent: read-only) and its ledger's writer. */
 export interface OpenActor {
   record: ActorRecord;
-  keys: ActorKeys;
+  keys: ActorKeys | undefined;
   ledger: LedgerService;
 }
 
@@ -133,8 +133,10 @@ export async function openActor(context: ActorContext, name: string): Promise<Op
   const record = await getActorRecord(context.store, name);
   if (record === undefined) throw new AppError('ACTOR_NOT_FOUND');
   const keys = await readActorKeys(context.dataDir, name, context.backend);
-  if (keys === undefined) throw new AppError('INTERNAL', `the key file of ${name} is missing`);
-  const ledger = await LedgerService.open(ledgerOptions(context, keys));
+  // Without its key file (a ledger imported from an export) the actor is served read-only.
+  const ledger = await LedgerService.open(
+    keys === undefined ? readOnlyOptions(context, record) : ledgerOptions(context, keys),
+  );
   return { record, keys, ledger };
 }
 
@@ -150,6 +152,15 @@ export async function listActors(store: Store): Promise<ActorRecord[]> {
   const out: ActorRecord[] = [];
   for await (const [, value] of actorsSublevel(store).entries()) out.push(parseJsonValue<ActorRecord>(value));
   return out;
+}
+
+function readOnlyOptions(context: ActorContext, record: ActorRecord) {
+  return {
+    store: context.store,
+    backend: context.backend,
+    ...(context.now === undefined ? {} : { now: context.now }),
+    actor: { id: record.id, name: record.name },
+  };
 }
 
 function ledgerOptions(context: ActorContext, keys: ActorKeys) {

@@ -216,7 +216,7 @@ t.test('pages, lookups and proofs', async (t) => {
   t.equal(checkpoint?.size, head.size, 'a checkpoint for the last batch');
   t.equal(checkpoint?.rootHash, head.rootHash);
   const origin = checkpointOrigin(ledger.actor.id);
-  const key = noteKeyFromSeed(origin, node.actor.keys.checkpoint.secretKey, 1, nativeBackend);
+  const key = noteKeyFromSeed(origin, node.actor.keys?.checkpoint.secretKey as Uint8Array, 1, nativeBackend);
   t.ok(
     isNoteValid(checkpoint?.note ?? '', [ed25519Verifier(key, nativeBackend)]),
     'signed with the checkpoint key',

@@ -10,8 +10,9 @@
  */
 
 import { ChainVerifier } from '../../protocol/chain.ts';
+import { signCheckpoint } from '../../protocol/checkpoint.ts';
 import { nobleBackend } from '../../protocol/crypto.ts';
-import { fromHex, fromUtf8, toBase64, toHex } from '../../protocol/encoding.ts';
+import { fromHex, fromUtf8, toHex } from '../../protocol/encoding.ts';
 import {
   type BuiltEntry,
   buildEntry,
@@ -40,7 +41,7 @@ import {
 } from '../../protocol/merkle/tree.ts';
 import { formatAmount } from '../../protocol/money.ts';
 import { decodeMultikey, encodeMultikey } from '../../protocol/multikey.ts';
-import { ed25519Signer, noteKeyFromSeed, SIG_TYPE_ED25519, signNote } from '../../protocol/note.ts';
+import { noteKeyFromSeed, SIG_TYPE_ED25519 } from '../../protocol/note.ts';
 import { verifyProof } from '../../protocol/proof.ts';
 import { AppError } from '../errors.ts';
 import { jsonValue, parseJsonValue, parseSeqKey, seqKey, textValue } from '../storage/codec.ts';
@@ -405,14 +406,19 @@ export class LedgerService {
   }
 
   #build(chain: ChainHead | undefined, pending: Pending, time: Date): BuiltEntry {
-    const sign = { time, secretKey: this.actor.ledgerSecretKey, backend: this.#options.backend };
+    const secretKey = this.actor.ledgerSecretKey;
+    const checkpointSecret = this.actor.checkpointSecretKey;
+    if (secretKey === undefined || checkpointSecret === undefined) {
+      throw new AppError('LEDGER_CLOSED', 'this ledger is read-only on this node: its keys are not here');
+    }
+    const sign = { time, secretKey, backend: this.#options.backend };
     const body = pending.body;
     if (typeof body !== 'object' || body === null)
       throw invalidEntry({ type: 'notAnObject' }, 'the body is not an object');
     if ('genesis' in body) {
       if (chain !== undefined) throw new AppError('ACTOR_EXISTS', 'the ledger already has its genesis entry');
       const { extraOps: _extra, ...fields } = body.genesis;
-      const checkpointKey = encodeMultikey(this.#options.backend.publicKey(this.actor.checkpointSecretKey));
+      const checkpointKey = encodeMultikey(this.#options.backend.publicKey(checkpointSecret));
       return buildGenesis({ actor: this.actor.id, name: this.actor.name, checkpointKey, ...fields }, sign);
     }
     if (chain === undefined)
@@ -434,12 +440,14 @@ export class LedgerService {
     return ops;
   }
 
-  #metaOps(chain: ChainHead, tree: TreeState, checkpoint: StoredCheckpoint): BatchOp[] {
+  #metaOps(chain: ChainHead, tree: TreeState, checkpoint: StoredCheckpoint | undefined): BatchOp[] {
     const meta = this.#subs.meta;
     return [
       { type: 'put', sublevel: meta, key: META.head, value: jsonValue(chain) },
       { type: 'put', sublevel: meta, key: META.tree, value: encodeTreeState(tree) },
-      { type: 'put', sublevel: meta, key: META.checkpoint, value: jsonValue(checkpoint) },
+      ...(checkpoint === undefined
+        ? []
+        : [{ type: 'put' as const, sublevel: meta, key: META.checkpoint, value: jsonValue(checkpoint) }]),
       {
         type: 'put',
         sublevel: meta,
@@ -457,17 +465,17 @@ export class LedgerService {
     };
   }
 
-  #signCheckpoint(head: LedgerHead): StoredCheckpoint {
-    // TODO: use protocol/checkpoint.ts once it lands; the body is C2SP tlog-checkpoint's three lines.
+  #signCheckpoint(head: LedgerHead): StoredCheckpoint | undefined {
+    if (this.actor.checkpointSecretKey === undefined) return undefined;
     const origin = checkpointOrigin(this.actor.id);
-    const text = `${origin}\n${head.size}\n${toBase64(fromHex(head.rootHash))}\n`;
     const key = noteKeyFromSeed(
       origin,
       this.actor.checkpointSecretKey,
       SIG_TYPE_ED25519,
       this.#options.backend,
     );
-    const note = signNote(text, [ed25519Signer(key, this.#options.backend)]);
+    const checkpoint = { origin, size: head.size, rootHash: fromHex(head.rootHash), extensions: [] };
+    const note = signCheckpoint(checkpoint, key, this.#options.backend);
     return { size: head.size, rootHash: head.rootHash, note };
   }
 
@@ -502,7 +510,9 @@ export class LedgerService {
     if (current.size !== this.#tree.size) await this.#rebuild();
     if (this.#checkpoint?.size !== this.#head.size || this.#checkpoint.rootHash !== this.#head.rootHash) {
       this.#checkpoint = this.#signCheckpoint(this.#head);
-      await this.#subs.meta.put(META.checkpoint, jsonValue(this.#checkpoint), { sync: true });
+      if (this.#checkpoint !== undefined) {
+        await this.#subs.meta.put(META.checkpoint, jsonValue(this.#checkpoint), { sync: true });
+      }
     }
   }
 
@@ -616,7 +626,13 @@ export class LedgerService {
     this.#tree = tree;
     this.#summary = summary;
     this.#head = this.#headOf(tree, chain);
-    this.#checkpoint = this.#signCheckpoint(this.#head);
+    // Keep a stored checkpoint of this very tree (an imported one, say); sign one otherwise.
+    const stored = await subs.meta.get(META.checkpoint);
+    const kept = stored === undefined ? undefined : parseJsonValue<StoredCheckpoint>(stored);
+    this.#checkpoint =
+      kept?.size === this.#head.size && kept.rootHash === this.#head.rootHash
+        ? kept
+        : this.#signCheckpoint(this.#head);
     await this.#options.store.batch([...this.#metaOps(chain, tree, this.#checkpoint)], { sync: true });
   }
 }

@@ -11,10 +11,13 @@ export interface LedgerActor {
   /** `${origin}/actors/${name}`. */
   id: string;
   name: string;
-  /** 32-byte Ed25519 seed of the ledger key (signs entries). */
-  ledgerSecretKey: Uint8Array;
-  /** 32-byte Ed25519 seed of the checkpoint key (signs C2SP checkpoints). */
-  checkpointSecretKey: Uint8Array;
+  /**
+   * 32-byte Ed25519 seed of the ledger key (signs entries). Without it (a ledger imported without
+   * its key file) the ledger is read-only: appends reject with `LEDGER_CLOSED`.
+   */
+  ledgerSecretKey?: Uint8Array;
+  /** 32-byte Ed25519 seed of the checkpoint key (signs C2SP checkpoints); read-only without it. */
+  checkpointSecretKey?: Uint8Array;
 }
 
 /** Options for {@link import('./service.ts').LedgerService.open}. */
