@@ -11,6 +11,7 @@ import { type InboxRefusal, onFollow, onUndo } from './inbox.ts';
 import { Keyring } from './keys.ts';
 import { LevelKvStore } from './kv.ts';
 import { outboxUrl } from './outbox.ts';
+import { Publisher } from './publish.ts';
 import { LevelMessageQueue, type LevelMessageQueueOptions } from './queue.ts';
 import type { FederationDeps } from './types.ts';
 
@@ -34,6 +35,8 @@ export interface NodeFederation {
   followers: FollowerStore;
   keys: Keyring;
   deps: FederationDeps;
+  /** Sends new ledger entries to followers; call `sync(name)` after appends and at start. */
+  publisher: Publisher;
   /** Refusals of inbox handlers, most recent last (bounded). */
   refusals: InboxRefusal[];
 }
@@ -146,5 +149,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     .on(Follow, (ctx, follow) => onFollow(ctx, follow, inboxDeps))
     .on(Undo, (ctx, undo) => onUndo(ctx, undo, inboxDeps));
 
-  return { federation, kv, queue, followers, keys, deps, refusals };
+  const fed: NodeFederation = { federation, kv, queue, followers, keys, deps, refusals } as NodeFederation;
+  fed.publisher = new Publisher(fed);
+  return fed;
 }

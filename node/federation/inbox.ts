@@ -97,7 +97,8 @@ export async function sendAccept(
     new Accept({
       id: new URL(`${actorUri.href}#accepts/${crypto.randomUUID()}`),
       actor: actorUri,
-      object: follow,
+      // The Follow as its sender wrote it (ids only), not with the actor document we fetched.
+      object: new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId }),
     }),
   );
 }
