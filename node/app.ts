@@ -78,7 +78,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     cookieKey: 'cagnotte_csrf',
     cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure },
   });
-  await app.register(rateLimit, { global: false, keyGenerator: (request) => request.ip });
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => request.ip,
+    // Limits guard public doors; an authenticated admin is already accountable.
+    allowList: (request) => request.principal !== undefined,
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -216,6 +216,11 @@ export class AuthStore {
     return token;
   }
 
+  /** Revokes an API token. */
+  async deleteToken(token: string): Promise<void> {
+    await this.#tokens.del(sha256Hex(token), { sync: true });
+  }
+
   async resolveToken(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return undefined;
     const bytes = await this.#tokens.get(sha256Hex(token));

@@ -1,0 +1,81 @@
+/**
+ * The `cagnotte` command line: the same node code as the server (no second implementation).
+ * Each command checks its arguments before touching anything; a usage error exits 2, a failure 1.
+ */
+import { adminAdd, init, tokenCreate } from './cli/admin.ts';
+import { CliError, type Output } from './cli/common.ts';
+import { seed } from './cli/seed.ts';
+import { start } from './cli/start.ts';
+import { exportCommand, importCommand } from './cli/transfer.ts';
+
+export const USAGE = `Usage: cagnotte <command> [options]
+
+  init --data DIR --name NAME --origin URL [--host] [--currency EUR] [--admin USER] [--email ADDR]
+      Create the data directory, an actor (collective, or host with --host), its keys (mode 0600),
+      its genesis entry and its first admin; prints the admin's password and an API token.
+  start [--data DIR] [--port PORT] [--host ADDR] [--origin URL]
+      Run the node (defaults: ./data, port 8080, origin http://localhost:PORT).
+  export --data DIR --actor NAME [--out FILE]
+  import --data DIR FILE
+  seed (--data DIR | --url URL --token TOKEN) --actor NAME --entries N [--seed S]
+      Append N realistic entries through the API; prints how many were acknowledged.
+  admin add --data DIR --actor NAME --username USER [--email ADDR]
+  token create --data DIR --actor NAME --username USER [--label TEXT]
+
+Every command also takes --config FILE (JSON); CAGNOTTE_* environment variables apply too.`;
+
+type Command = (args: string[], io: Output) => Promise<void>;
+
+const COMMANDS: Record<string, Command> = {
+  init,
+  start,
+  seed,
+  export: exportCommand,
+  import: importCommand,
+};
+const SUBCOMMANDS: Record<string, Record<string, Command>> = {
+  admin: { add: adminAdd },
+  token: { create: tokenCreate },
+};
+
+/** Runs the CLI; resolves with the exit code (a long-running `start` resolves once listening). */
+export async function main(argv: string[], io: Output): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      io.out(USAGE);
+      return name === undefined ? 2 : 0;
+    }
+    const group = SUBCOMMANDS[name];
+    if (group) {
+      const [sub, ...args] = rest;
+      const command = sub === undefined ? undefined : group[sub];
+      if (!command) throw new CliError(`${name}: expected one of ${Object.keys(group).join(', ')}`);
+      await command(args, io);
+      return 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new CliError(`unknown command ${JSON.stringify(name)}`);
+    await command(rest, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`cagnotte: ${error.message}`);
+      if (error.exitCode === 2) io.err('Run `cagnotte --help` for usage.');
+      return error.exitCode;
+    }
+    const code = (error as { code?: string }).code;
+    io.err(`cagnotte: ${code ? `${code}: ` : ''}${(error as Error).message ?? String(error)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const io: Output = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  const code = await main(process.argv.slice(2), io);
+  // `start` keeps running; every other command ends here.
+  if (code !== 0 || process.argv[2] !== 'start') process.exitCode = code;
+}
