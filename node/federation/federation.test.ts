@@ -3,7 +3,7 @@ import { nobleBackend } from '../../protocol/crypto.ts';
 import { encodeMultikey } from '../../protocol/multikey.ts';
 import { readActorKeys } from '../actors/keys.ts';
 import { Keyring } from './keys.ts';
-import { startTestNode } from './test-node.ts';
+import { ledgerKeyOf, startTestNode } from './test-node.ts';
 
 const AP = 'application/activity+json';
 
@@ -37,7 +37,7 @@ t.test('actor document, WebFinger, NodeInfo and fall-through', async (t) => {
   t.ok(ledgerKey, 'the ledger key is in assertionMethod with the id proofs name');
   t.equal(ledgerKey.type, 'Multikey');
   t.equal(ledgerKey.controller, actorId);
-  t.equal(ledgerKey.publicKeyMultibase, encodeMultikey(open.keys.ledger.publicKey));
+  t.equal(ledgerKey.publicKeyMultibase, encodeMultikey(ledgerKeyOf(open)));
   t.equal(methods.length, 1, 'no other key is offered for assertions');
 
   const host = (await node.app.inject({ url: '/actors/host-coop', headers: { accept: AP } })).json();

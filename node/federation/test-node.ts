@@ -112,3 +112,9 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     },
   };
 }
+
+/** The ledger public key of an actor created with its keys. */
+export function ledgerKeyOf(open: OpenActor): Uint8Array {
+  if (open.keys === undefined) throw new Error(`${open.record.name} was opened without its keys`);
+  return open.keys.ledger.publicKey;
+}
