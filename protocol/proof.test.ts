@@ -2,7 +2,7 @@ import t from 'tap';
 import { readVectorJson, readVectorText } from '../test-support/vectors.ts';
 import { nobleBackend } from './crypto.ts';
 import { fromBase58, toHex } from './encoding.ts';
-import { canonicalize } from './jcs.ts';
+import { canonicalize, type JsonObject } from './jcs.ts';
 import { decodeMultikey } from './multikey.ts';
 import { createProof, hashData, verifyProof } from './proof.ts';
 
@@ -58,4 +58,55 @@ t.test('verifies the vector and rejects tampering with a named reason', async (t
     reason: { type: 'contextMismatch' },
   });
   t.same(verifyProof(signed, { publicKey, verificationMethod: 'https://elsewhere.example#k' }).ok, false);
+});
+
+interface Fep8b32 {
+  secretKeyMultibase: string;
+  created: string;
+  verificationMethod: string;
+  unsignedDocument: JsonObject;
+  signedDocument: JsonObject & { proof: { proofValue: string } };
+  actor: { assertionMethod: { id: string; publicKeyMultibase: string }[] };
+}
+const fep = readVectorJson<Fep8b32>('fep-8b32-activity.json');
+
+t.test('FEP-8b32: the example verifies with the key from the actor document', async (t) => {
+  const method = fep.actor.assertionMethod.find((m) => m.id === fep.verificationMethod);
+  const key = method === undefined ? undefined : decodeMultikey(method.publicKeyMultibase);
+  if (key === undefined || !key.ok) throw new Error('the actor lists no usable key for the proof');
+  const result = verifyProof(fep.signedDocument, {
+    publicKey: key.publicKey,
+    verificationMethod: fep.verificationMethod,
+  });
+  t.same(result.ok, true, 'verifies');
+  const tampered = structuredClone(fep.signedDocument) as Record<string, Record<string, unknown>>;
+  (tampered.object as Record<string, unknown>).content = 'Hello world!';
+  t.same(verifyProof(tampered as JsonObject, { publicKey: key.publicKey }), {
+    ok: false,
+    reason: { type: 'invalidSignature' },
+  });
+});
+
+t.test('FEP-8b32: signing the example reproduces it byte for byte', async (t) => {
+  const secret = fromBase58(fep.secretKeyMultibase.slice(1));
+  t.same([...secret.subarray(0, 2)], [0x80, 0x26], 'ed25519-priv multicodec');
+  const signed = createProof(fep.unsignedDocument, {
+    verificationMethod: fep.verificationMethod,
+    secretKey: secret.slice(2),
+    created: new Date(fep.created),
+  });
+  t.equal(canonicalize(signed), canonicalize(fep.signedDocument), 'canonical form of the signed document');
+  t.equal(signed.proof.proofValue, fep.signedDocument.proof.proofValue, 'proofValue');
+});
+
+t.test('FEP-8b32: the JSON vector is the feature file, transcribed', async (t) => {
+  const feature = readVectorText('fep/fep-8b32.feature');
+  const blocks = [...feature.matchAll(/"""([\s\S]*?)"""/g)].map((m) => JSON.parse(m[1] as string));
+  t.equal(blocks.length, 4, 'document, signed document, signed document, actor');
+  t.same(blocks[0], fep.unsignedDocument, 'unsigned document');
+  t.same(blocks[1], fep.signedDocument, 'signed document (signing scenario)');
+  t.same(blocks[2], fep.signedDocument, 'signed document (verifying scenario)');
+  t.same(blocks[3], fep.actor, 'actor');
+  t.match(feature, `Ed25519 secret key "${fep.secretKeyMultibase}"`);
+  t.match(feature, `current time "${fep.created}"`);
 });

@@ -1,0 +1,134 @@
+import { Buffer } from 'node:buffer';
+import fc from 'fast-check';
+import t from 'tap';
+import {
+  bytesEqual,
+  concatBytes,
+  EncodingError,
+  fromBase58,
+  fromBase64,
+  fromHex,
+  fromUtf8,
+  toBase58,
+  toBase64,
+  toHex,
+  utf8,
+} from './encoding.ts';
+
+const bytes = fc.uint8Array({ maxLength: 80 });
+
+t.test('hex: round trip, and the same text as Buffer', async (t) => {
+  fc.assert(
+    fc.property(bytes, (b) => {
+      const text = toHex(b);
+      return text === Buffer.from(b).toString('hex') && bytesEqual(fromHex(text), b);
+    }),
+  );
+  t.same(fromHex('00FFaB'), Uint8Array.of(0, 255, 171), 'either case');
+  for (const bad of ['0', 'abc', 'zz', '0x00', ' 00', '00 ']) {
+    t.throws(() => fromHex(bad), EncodingError, `refuses ${JSON.stringify(bad)}`);
+  }
+});
+
+t.test('base64 (RFC 4648 §4): round trip, the same text as Buffer, RFC test vectors', async (t) => {
+  fc.assert(
+    fc.property(bytes, (b) => {
+      const text = toBase64(b);
+      return text === Buffer.from(b).toString('base64') && bytesEqual(fromBase64(text), b);
+    }),
+  );
+  // RFC 4648 §10.
+  const rfc: [string, string][] = [
+    ['', ''],
+    ['f', 'Zg=='],
+    ['fo', 'Zm8='],
+    ['foo', 'Zm9v'],
+    ['foob', 'Zm9vYg=='],
+    ['fooba', 'Zm9vYmE='],
+    ['foobar', 'Zm9vYmFy'],
+  ];
+  for (const [plain, encoded] of rfc) {
+    t.equal(toBase64(utf8(plain)), encoded, `encode ${JSON.stringify(plain)}`);
+    t.equal(fromUtf8(fromBase64(encoded)), plain, `decode ${encoded}`);
+  }
+});
+
+t.test('base64 is strict: one accepted text per byte string', async (t) => {
+  const refused: [string, string][] = [
+    ['Zg', 'missing padding'],
+    ['Zm8', 'missing padding'],
+    ['Zg=', 'bad length'],
+    ['Zh==', 'non-zero trailing bits (one byte)'],
+    ['Zm9=', 'non-zero trailing bits (two bytes)'],
+    ['Zm9v\n', 'whitespace'],
+    ['Zm 9v', 'inner space'],
+    ['Zm-v', 'base64url character'],
+    ['Zm_v', 'base64url character'],
+    ['Z===', 'too much padding'],
+    ['Zg==Zg==', 'padding in the middle'],
+    ['=Zm9', 'padding first'],
+    ['Zm9é', 'non-ASCII'],
+  ];
+  for (const [text, why] of refused)
+    t.throws(() => fromBase64(text), EncodingError, `${why}: ${JSON.stringify(text)}`);
+  // Property: any text that decodes re-encodes to itself.
+  fc.assert(
+    fc.property(
+      fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123+/='), maxLength: 12 }),
+      (text) => {
+        let decoded: Uint8Array;
+        try {
+          decoded = fromBase64(text);
+        } catch (error) {
+          return error instanceof EncodingError;
+        }
+        return toBase64(decoded) === text;
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+t.test('base58btc: round trip, leading zeros, known encodings', async (t) => {
+  fc.assert(
+    fc.property(bytes, (b) => bytesEqual(fromBase58(toBase58(b)), b)),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(fc.nat({ max: 5 }), bytes, (zeros, b) => {
+      const withZeros = concatBytes(new Uint8Array(zeros), b);
+      const text = toBase58(withZeros);
+      return text.startsWith('1'.repeat(zeros)) && bytesEqual(fromBase58(text), withZeros);
+    }),
+    { numRuns: 300 },
+  );
+  // From the IETF base58 draft (draft-msporny-base58 §5).
+  t.equal(toBase58(utf8('Hello World!')), '2NEpo7TZRRrLZSi2U');
+  t.equal(
+    toBase58(utf8('The quick brown fox jumps over the lazy dog.')),
+    'USm3fpXnKG5EUBx2ndxBDMPVciP5hGey2Jh4NDv6gmeo1LkMeiKrLJUUBk6Z',
+  );
+  t.equal(toBase58(Uint8Array.of(0, 0, 0x28, 0x7f, 0xb4, 0xcd)), '11233QC4');
+  t.equal(toBase58(new Uint8Array(0)), '');
+  for (const bad of ['0', 'O', 'I', 'l', '+', ' ', 'é']) {
+    t.throws(() => fromBase58(`2NE${bad}`), EncodingError, `refuses ${JSON.stringify(bad)}`);
+  }
+});
+
+t.test('utf8 and fromUtf8', async (t) => {
+  fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => fromUtf8(utf8(s)) === s));
+  t.throws(() => fromUtf8(Uint8Array.of(0xc3)), 'truncated sequence');
+  t.throws(() => fromUtf8(Uint8Array.of(0xed, 0xa0, 0x80)), 'encoded surrogate');
+  t.throws(() => fromUtf8(Uint8Array.of(0xc0, 0xaf)), 'overlong encoding');
+});
+
+t.test('concatBytes and bytesEqual', async (t) => {
+  fc.assert(
+    fc.property(fc.array(bytes, { maxLength: 5 }), (parts) =>
+      bytesEqual(concatBytes(...parts), Uint8Array.from(Buffer.concat(parts))),
+    ),
+  );
+  t.equal(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2)), true);
+  t.equal(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3)), false);
+  t.equal(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0)), false, 'length differs');
+});
