@@ -31,17 +31,17 @@ t.test('accounts: create, refuse duplicates and weak input, check passwords', as
   });
   t.equal(account.id, 'https://n.example/actors/garden/admins/alice');
   t.equal(account.email, 'alice@example.org');
-  await t.rejects(
-    auth.createAccount({
-      actor: 'garden',
-      actorId: 'x',
-      username: 'alice',
-      password: 'another long password',
-    }),
-    { problem: { type: 'exists' } },
-  );
+  const duplicate = await auth
+    .createAccount({ actor: 'garden', actorId: 'x', username: 'alice', password: 'another long password' })
+    .catch((error: unknown) => error);
+  t.match(duplicate, { problem: { type: 'exists' } });
   t.throws(() => AuthStore.checkNewAccount('Alice!', 'a long enough password'), AccountError);
-  t.throws(() => AuthStore.checkNewAccount('bob', 'short'), { problem: { type: 'shortPassword', min: 12 } });
+  try {
+    AuthStore.checkNewAccount('bob', 'short');
+    t.fail('a short password is refused');
+  } catch (error) {
+    t.match(error, { problem: { type: 'shortPassword', min: 12 } });
+  }
   t.equal((await auth.checkPassword('garden', 'alice', 'a long enough password'))?.id, account.id);
   t.equal(await auth.checkPassword('garden', 'alice', 'wrong password!!'), undefined);
   t.equal(await auth.checkPassword('garden', 'nobody', 'a long enough password'), undefined);
