@@ -181,6 +181,11 @@ export class LedgerService {
     });
   }
 
+  /** The chain head the writer builds on (current key, host, currency), or undefined before the genesis. */
+  chainHead(): ChainHead | undefined {
+    return this.#chain === undefined ? undefined : structuredClone(this.#chain);
+  }
+
   /** True once the genesis entry is written. */
   get initialized(): boolean {
     return this.#chain !== undefined;
