@@ -10,7 +10,7 @@
  * stream: memory stays constant whatever the ledger's length. Import verifies the whole file
  * (chain, keys, checkpoint against the Merkle root) before it writes anything.
  */
-import { verifyChain as _unused, ChainVerifier } from '../../protocol/chain.ts';
+import { ChainVerifier } from '../../protocol/chain.ts';
 import { verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import type { CryptoBackend } from '../../protocol/crypto.ts';
 import { bytesEqual, fromUtf8, toHex, utf8 } from '../../protocol/encoding.ts';
