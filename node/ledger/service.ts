@@ -6,7 +6,7 @@
  * once its batch is on disk; a body that cannot become a valid entry rejects that call alone.
  *
  * Cross-process exclusion comes from LevelDB's directory lock; within a process, open one service
- * per actor (the registry in `registry.ts` does).
+ * per actor and share it (the app should keep one per actor name).
  */
 
 import { ChainVerifier } from '../../protocol/chain.ts';
