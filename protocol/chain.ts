@@ -6,7 +6,7 @@
  * The first failure is final and names the seq (the position in the stream) and the reason.
  */
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
-import { bytesEqual, toHex } from './encoding.ts';
+import { bytesEqual, toHex, utf8 } from './encoding.ts';
 import {
   type ChainHead,
   entryIdFor,
@@ -32,11 +32,11 @@ import {
   expenseTransition,
   moneyDirection,
 } from './fold.ts';
-import { CanonicalizationError, canonicalBytes, type JsonObject } from './jcs.ts';
+import { CanonicalizationError, canonicalMembers, type JsonObject, joinMembers } from './jcs.ts';
 import type { AmountFailure } from './money.ts';
 import { formatAmount } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
-import { type ProofFailure, verifyProof } from './proof.ts';
+import { type ProofFailure, verifyProofMembers } from './proof.ts';
 
 /** Why a ledger fails at `seq` (the position in the stream, from 0). */
 export type ChainFailure =
@@ -167,13 +167,17 @@ export class ChainVerifier {
   }
 
   #check(value: unknown, position: number): Fail | { leaf: Uint8Array; leafHash: Uint8Array } {
-    let leaf: Uint8Array;
+    let members: Map<string, string>;
     try {
-      leaf = canonicalBytes(value);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return { type: 'schemaViolation', path: '', message: 'an entry is a JSON object' };
+      }
+      members = canonicalMembers(value as JsonObject);
     } catch (error) {
       if (!(error instanceof CanonicalizationError)) throw error;
       return { type: 'schemaViolation', path: error.path, message: error.message };
     }
+    const leaf = utf8(joinMembers(members));
     if (leaf.length > MAX_LEAF_BYTES) return { type: 'leafTooLarge', size: leaf.length };
     const shape = validateEntry(value);
     if (!shape.ok) return shape.reason;
@@ -207,7 +211,7 @@ export class ChainVerifier {
       if (!key.ok) return { type: 'genesisInvalid', problem: `ledgerKey: ${key.reason.type}` };
       publicKey = key.publicKey;
     }
-    const proofFailure = this.#checkProof(entry, actor, head?.keyIndex ?? 0, publicKey);
+    const proofFailure = this.#checkProof(entry, members, actor, head?.keyIndex ?? 0, publicKey);
     if (proofFailure !== undefined) return proofFailure;
 
     const currency = head?.currency ?? (entry as SignedEntry<'Genesis'>).currency;
@@ -234,14 +238,23 @@ export class ChainVerifier {
     return { leaf, leafHash };
   }
 
-  #checkProof(entry: SignedEntry, actor: string, keyIndex: number, publicKey: Uint8Array): Fail | undefined {
+  #checkProof(
+    entry: SignedEntry,
+    members: Map<string, string>,
+    actor: string,
+    keyIndex: number,
+    publicKey: Uint8Array,
+  ): Fail | undefined {
     const expected = verificationMethodFor(actor, keyIndex);
     const rotation = entry.kind === 'KeyRotated';
     if (entry.proof.verificationMethod !== expected) {
       if (rotation) return { type: 'keyRotationInvalid', problem: `not signed by ${expected}` };
       return { type: 'keyNotLedgers', expected, actual: entry.proof.verificationMethod };
     }
-    const result = verifyProof(entry as unknown as JsonObject, { publicKey, backend: this.#backend });
+    const result = verifyProofMembers(entry as unknown as JsonObject, members, {
+      publicKey,
+      backend: this.#backend,
+    });
     if (result.ok) return undefined;
     if (rotation)
       return { type: 'keyRotationInvalid', problem: 'not signed by the current key', proof: result.reason };

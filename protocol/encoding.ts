@@ -121,22 +121,23 @@ for (let i = 0; i < B58.length; i++) B58_LOOKUP[B58.charCodeAt(i)] = i;
 export function toBase58(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  // Base-58 digits, little-endian; the input sizes here are tens of bytes, so O(n²) is fine.
-  const digits: number[] = [];
+  // Big-endian base-58 digits in a typed buffer sized for the worst case (log 256 / log 58 ≈ 1.37);
+  // every proof value goes through here, so no array growth and no per-digit allocation.
+  const size = (((bytes.length - zeros) * 138) / 100 + 1) | 0;
+  const digits = new Uint8Array(size);
+  let length = 0;
   for (let i = zeros; i < bytes.length; i++) {
     let carry = bytes[i] as number;
-    for (let j = 0; j < digits.length; j++) {
-      carry += (digits[j] as number) << 8;
-      digits[j] = carry % 58;
+    let j = 0;
+    for (let k = size - 1; (carry !== 0 || j < length) && k >= 0; k--, j++) {
+      carry += 256 * (digits[k] as number);
+      digits[k] = carry % 58;
       carry = (carry / 58) | 0;
     }
-    while (carry > 0) {
-      digits.push(carry % 58);
-      carry = (carry / 58) | 0;
-    }
+    length = j;
   }
   let out = '1'.repeat(zeros);
-  for (let i = digits.length - 1; i >= 0; i--) out += B58[digits[i] as number];
+  for (let k = size - length; k < size; k++) out += B58[digits[k] as number];
   return out;
 }
 

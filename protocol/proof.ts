@@ -5,8 +5,16 @@
  * `proofPurpose`, `created`, `proofValue`, and nothing else.
  */
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
-import { concatBytes, EncodingError, fromBase58, toBase58 } from './encoding.ts';
-import { CanonicalizationError, canonicalBytes, type JsonObject, type JsonValue } from './jcs.ts';
+import { concatBytes, EncodingError, fromBase58, toBase58, utf8 } from './encoding.ts';
+import {
+  CanonicalizationError,
+  canonicalBytes,
+  canonicalize,
+  canonicalMembers,
+  type JsonObject,
+  type JsonValue,
+  joinMembers,
+} from './jcs.ts';
 
 export const CRYPTOSUITE = 'eddsa-jcs-2022';
 
@@ -72,18 +80,77 @@ export function createProof<T extends JsonObject>(
   document: T,
   options: CreateProofOptions,
 ): T & { proof: DataIntegrityProof } {
+  return signDocument(document, options).signed;
+}
+
+/** A signed document and its RFC 8785 canonical text (a ledger leaf, for entries). */
+export interface SignedDocument<T> {
+  signed: T & { proof: DataIntegrityProof };
+  canonical: string;
+}
+
+/**
+ * {@link createProof}, also giving the canonical text of the signed document. The document's
+ * members are canonicalized once and reused for the signed hash and for the result, which
+ * keeps the signing pipeline close to the cost of the signature itself.
+ */
+export function signDocument<T extends JsonObject>(
+  document: T,
+  options: CreateProofOptions,
+): SignedDocument<T> {
   if ('proof' in document) throw new TypeError('document already has a proof');
+  if (!options.verificationMethod.isWellFormed()) {
+    throw new CanonicalizationError('lone UTF-16 surrogate', '/proof/verificationMethod');
+  }
   const backend = options.backend ?? nobleBackend;
-  const config: Omit<DataIntegrityProof, 'proofValue'> = {
+  const members = canonicalMembers(document);
+  const created = formatCreated(options.created);
+  const context = members.get('@context');
+  const configText = proofConfigText(context, created, options.verificationMethod);
+  const keys = [...members.keys(), 'proof'].sort();
+  let unsecuredText = '{';
+  for (const key of keys) {
+    if (key === 'proof') continue;
+    if (unsecuredText.length > 1) unsecuredText += ',';
+    unsecuredText += `${JSON.stringify(key)}:${members.get(key)}`;
+  }
+  unsecuredText += '}';
+  const data = concatBytes(backend.sha256(utf8(configText)), backend.sha256(utf8(unsecuredText)));
+  const proofValue = `z${toBase58(backend.sign(data, options.secretKey))}`;
+  members.set('proof', proofConfigText(context, created, options.verificationMethod, proofValue));
+  let canonical = '{';
+  for (const key of keys) {
+    if (canonical.length > 1) canonical += ',';
+    canonical += `${JSON.stringify(key)}:${members.get(key)}`;
+  }
+  canonical += '}';
+  const proof: DataIntegrityProof = {
     ...(document['@context'] === undefined ? {} : { '@context': document['@context'] }),
     type: 'DataIntegrityProof',
     cryptosuite: CRYPTOSUITE,
     verificationMethod: options.verificationMethod,
     proofPurpose: 'assertionMethod',
-    created: formatCreated(options.created),
+    created,
+    proofValue,
   };
-  const signature = backend.sign(hashData(config as JsonObject, document, backend), options.secretKey);
-  return { ...document, proof: { ...config, proofValue: `z${toBase58(signature)}` } };
+  return { signed: { ...document, proof }, canonical };
+}
+
+/**
+ * The canonical text of a proof (or, without `proofValue`, of its configuration). Its members
+ * are fixed, so their RFC 8785 order is too: `@context`, `created`, `cryptosuite`,
+ * `proofPurpose`, `proofValue`, `type`, `verificationMethod`. Callers have checked that the
+ * strings are well formed.
+ */
+function proofConfigText(
+  contextText: string | undefined,
+  created: string,
+  verificationMethod: string,
+  proofValue?: string,
+): string {
+  const context = contextText === undefined ? '' : `"@context":${contextText},`;
+  const value = proofValue === undefined ? '' : `"proofValue":${JSON.stringify(proofValue)},`;
+  return `{${context}"created":${JSON.stringify(created)},"cryptosuite":"${CRYPTOSUITE}","proofPurpose":"assertionMethod",${value}"type":"DataIntegrityProof","verificationMethod":${JSON.stringify(verificationMethod)}}`;
 }
 
 /** Why a proof did not verify. */
@@ -143,6 +210,26 @@ export function parseProof(
  * The proof's `@context` must equal the document's (what Mastodon requires), compared canonically.
  */
 export function verifyProof(securedDocument: JsonObject, options: VerifyProofOptions): ProofResult {
+  let members: Map<string, string>;
+  try {
+    members = canonicalMembers(securedDocument);
+  } catch (error) {
+    if (error instanceof CanonicalizationError)
+      return { ok: false, reason: { type: 'notCanonicalizable', path: error.path } };
+    throw error;
+  }
+  return verifyProofMembers(securedDocument, members, options);
+}
+
+/**
+ * {@link verifyProof} for a caller that already holds the document's canonical members (from
+ * `canonicalMembers`, e.g. to make a ledger leaf with `joinMembers`): no second canonical pass.
+ */
+export function verifyProofMembers(
+  securedDocument: JsonObject,
+  members: Map<string, string>,
+  options: VerifyProofOptions,
+): ProofResult {
   const parsed = parseProof(securedDocument.proof);
   if (!parsed.ok) return parsed;
   const { proofValue, ...config } = parsed.proof;
@@ -156,27 +243,35 @@ export function verifyProof(securedDocument: JsonObject, options: VerifyProofOpt
       },
     };
   }
-  const backend = options.backend ?? nobleBackend;
-  const { proof: _proof, ...unsecured } = securedDocument;
-  let signature: Uint8Array;
-  let data: Uint8Array;
+  const documentContext = members.get('@context');
+  let proofContext: string | undefined;
   try {
-    if (
-      (config['@context'] !== undefined || unsecured['@context'] !== undefined) &&
-      !sameJson(config['@context'], unsecured['@context'])
-    ) {
-      return { ok: false, reason: { type: 'contextMismatch' } };
+    if (!config.verificationMethod.isWellFormed()) {
+      throw new CanonicalizationError('lone UTF-16 surrogate', '/verificationMethod');
     }
+    proofContext = config['@context'] === undefined ? undefined : canonicalize(config['@context']);
+  } catch (error) {
+    if (error instanceof CanonicalizationError)
+      return { ok: false, reason: { type: 'notCanonicalizable', path: `/proof${error.path}` } };
+    throw error;
+  }
+  // Both absent is fine (a plain JSON document); otherwise they must be the same JSON value.
+  if (proofContext !== documentContext) return { ok: false, reason: { type: 'contextMismatch' } };
+  let signature: Uint8Array;
+  try {
     signature = fromBase58(proofValue.slice(1));
-    data = hashData(config as JsonObject, unsecured, backend);
   } catch (error) {
     if (error instanceof EncodingError)
       return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
-    if (error instanceof CanonicalizationError)
-      return { ok: false, reason: { type: 'notCanonicalizable', path: error.path } };
     throw error;
   }
   if (signature.length !== 64) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
+  const backend = options.backend ?? nobleBackend;
+  const configText = proofConfigText(proofContext, config.created, config.verificationMethod);
+  const data = concatBytes(
+    backend.sha256(utf8(configText)),
+    backend.sha256(utf8(joinMembers(members, 'proof'))),
+  );
   if (!backend.verify(signature, data, options.publicKey))
     return { ok: false, reason: { type: 'invalidSignature' } };
   return { ok: true, proof: parsed.proof };
@@ -185,11 +280,4 @@ export function verifyProof(securedDocument: JsonObject, options: VerifyProofOpt
 /** Boolean form of {@link verifyProof}. */
 export function isProofValid(securedDocument: JsonObject, options: VerifyProofOptions): boolean {
   return verifyProof(securedDocument, options).ok;
-}
-
-function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === undefined || b === undefined) return false;
-  const ca = canonicalBytes(a);
-  const cb = canonicalBytes(b);
-  return ca.length === cb.length && ca.every((byte, i) => byte === cb[i]);
 }

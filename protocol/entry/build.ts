@@ -5,12 +5,11 @@
  * failure throws an {@link EntryError} carrying a machine code.
  */
 
-import { canonicalize as jcsCanonicalize } from 'json-canonicalize';
 import { type CryptoBackend, nobleBackend } from '../crypto.ts';
 import { concatBytes, toHex, utf8 } from '../encoding.ts';
 import { CanonicalizationError, canonicalBytes, type JsonObject } from '../jcs.ts';
 import { decodeMultikey, encodeMultikey } from '../multikey.ts';
-import { createProof, formatCreated } from '../proof.ts';
+import { createProof, formatCreated, signDocument } from '../proof.ts';
 import { entryContent } from './content.ts';
 import { checkHostSigned, checkStaticRules, type DeclaredHost, type StaticRuleFailure } from './rules.ts';
 import { validateEntry, validateHostSigned } from './schemas.ts';
@@ -227,20 +226,19 @@ function sign(head: ChainHead, body: EntryBody, options: SignOptions): BuiltEntr
     throw new EntryError(rules.reason.type, describe(rules.reason), rules.reason.path, rules.reason);
   checkEmbeddedProofs(unsigned, head, backend);
 
-  let entry: SignedEntry;
+  let signed: { signed: JsonObject; canonical: string };
   try {
-    entry = createProof(unsigned as unknown as JsonObject, {
+    signed = signDocument(unsigned as unknown as JsonObject, {
       verificationMethod: verificationMethodFor(head.actor, head.keyIndex),
       secretKey: options.secretKey,
       created: options.time,
       backend,
-    }) as unknown as SignedEntry;
+    });
   } catch (error) {
     throw wrapCanonicalization(error);
   }
-  // createProof has just checked every value of `unsigned` (assertJson) and added only strings
-  // it generated, so the leaf skips a second walk of the tree: one canonical pass, no re-check.
-  const leaf = utf8(jcsCanonicalize(entry));
+  const entry = signed.signed as unknown as SignedEntry;
+  const leaf = utf8(signed.canonical);
   if (leaf.length > MAX_LEAF_BYTES) {
     throw new EntryError('leafTooLarge', `${leaf.length} bytes, above ${MAX_LEAF_BYTES}`, '', leaf.length);
   }
