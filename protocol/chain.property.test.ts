@@ -158,7 +158,7 @@ function randomLedger(actions: Action[]): { writer: LedgerWriter; model: Model }
           startTime: '2026-03-01T09:00:00Z',
           endTime: '2026-03-01T17:00:00Z',
           timeZone: 'Europe/Brussels',
-          location: 'Hall',
+          place: 'Hall',
           description: 'Come',
         });
         continue;

@@ -95,7 +95,7 @@ function fullLedger(backend = undefined as undefined | typeof nobleBackend): Led
     startTime: '2026-03-01T09:00:00Z',
     endTime: '2026-03-01T17:00:00Z',
     timeZone: 'Europe/Brussels',
-    location: 'Rue Haute 1',
+    place: 'Rue Haute 1',
     description: 'Bring your broken things.',
   });
   w.append({ kind: 'HostLeft', host: HOST });

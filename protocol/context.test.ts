@@ -149,7 +149,7 @@ const SAMPLES: Record<string, unknown> = {
   startTime: '2026-02-01T18:00:00Z',
   endTime: '2026-02-01T21:00:00Z',
   timeZone: 'Europe/Brussels',
-  location: 'https://www.openstreetmap.org/node/1',
+  place: 'Maison du Peuple, Brussels',
   description: 'A meal',
 };
 function hostSigned(type: string): Record<string, unknown> {

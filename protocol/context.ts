@@ -114,5 +114,6 @@ export const CAGNOTTE_CONTEXT_DOCUMENT = {
     memo: 'cg:memo',
     body: 'cg:body',
     timeZone: 'cg:timeZone',
+    place: 'cg:place',
   },
 } as const satisfies JsonObject;

@@ -347,7 +347,7 @@ t.test('refunds, updates and events', async (t) => {
     startTime: '2026-12-05T09:00:00Z',
     endTime: '2026-12-05T15:00:00Z',
     timeZone: 'Europe/Brussels',
-    location: 'The garden',
+    place: 'The garden',
     description: 'Bring gloves.',
   };
   t.equal((await post('events', event)).statusCode, 201);

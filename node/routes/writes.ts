@@ -174,14 +174,14 @@ export function writeRoutes(app: FastifyInstance, context: RouteContext): void {
         params: actorParams,
         body: {
           type: 'object',
-          required: ['name', 'startTime', 'endTime', 'timeZone', 'location', 'description'],
+          required: ['name', 'startTime', 'endTime', 'timeZone', 'place', 'description'],
           additionalProperties: false,
           properties: {
             name: TEXT(200),
             startTime: UTC_TIME,
             endTime: UTC_TIME,
             timeZone: { type: 'string', minLength: 1, maxLength: 64 },
-            location: TEXT(200),
+            place: TEXT(200),
             description: TEXT(20_000),
           },
         },
@@ -204,7 +204,7 @@ export function writeRoutes(app: FastifyInstance, context: RouteContext): void {
         startTime: input.startTime,
         endTime: input.endTime,
         timeZone: input.timeZone,
-        location: input.location.trim(),
+        place: input.place.trim(),
         description: input.description,
       };
       return reply.status(201).send(await append(handle, entry, request.principal));

@@ -139,7 +139,7 @@ t.test('every kind builds and matches its schema', async (t) => {
     startTime: '2026-03-01T09:00:00Z',
     endTime: '2026-03-01T17:00:00Z',
     timeZone: 'America/Argentina/Buenos_Aires',
-    location: 'Hall',
+    place: 'Hall',
     description: 'Come',
   });
   w.append({ kind: 'HostLeft', host: HOST });
@@ -190,7 +190,7 @@ t.test('nothing invalid is signed: EntryError codes', async (t) => {
         startTime: '2026-03-01T09:00:00Z',
         endTime: '2026-02-01T09:00:00Z',
         timeZone: 'UTC',
-        location: 'l',
+        place: 'l',
         description: 'd',
       }),
     ),
@@ -204,7 +204,7 @@ t.test('nothing invalid is signed: EntryError codes', async (t) => {
         startTime: '2026-03-01T09:00:00Z',
         endTime: '2026-03-01T10:00:00Z',
         timeZone: 'not a zone',
-        location: 'l',
+        place: 'l',
         description: 'd',
       }),
     ),

@@ -100,7 +100,7 @@ function sentence(body: EntryBody, who: string): string {
       return `${who} posted an update: ${quote((body as EntryBody<'Update'>).title)}.`;
     case 'Event': {
       const e = body as EntryBody<'Event'>;
-      return `${who} announced ${quote(e.name)} at ${escapeHtml(e.location)}, ${escapeHtml(e.startTime)} (${escapeHtml(e.timeZone)}).`;
+      return `${who} announced ${quote(e.name)} at ${escapeHtml(e.place)}, ${escapeHtml(e.startTime)} (${escapeHtml(e.timeZone)}).`;
     }
   }
   return `${who} recorded an entry.`;

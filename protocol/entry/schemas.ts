@@ -206,10 +206,10 @@ const KIND_FIELDS: Record<EntryKind, { properties: Record<string, unknown>; requ
       startTime: TIMESTAMP,
       endTime: TIMESTAMP,
       timeZone: TIME_ZONE,
-      location: NAME,
+      place: NAME,
       description: BODY,
     },
-    required: ['name', 'startTime', 'endTime', 'timeZone', 'location', 'description'],
+    required: ['name', 'startTime', 'endTime', 'timeZone', 'place', 'description'],
   },
 };
 

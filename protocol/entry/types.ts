@@ -118,7 +118,8 @@ export interface KindFields {
     endTime: Timestamp;
     /** IANA time zone the event is held in, e.g. `Europe/Brussels`. */
     timeZone: string;
-    location: string;
+    /** Where, as free text (AS `location` would make it a link). */
+    place: string;
     description: string;
   };
 }

@@ -160,7 +160,7 @@ export async function seedEntries(
           startTime: `${day}T09:00:00Z`,
           endTime: `${day}T15:00:00Z`,
           timeZone: 'Europe/Brussels',
-          location: 'The community garden',
+          place: 'The community garden',
           description: 'Bring gloves and a friend.',
         },
         admin: true,

@@ -55,7 +55,7 @@ export function describeEntry(entry: Record<string, unknown>): string {
     case 'Update':
       return `Update: ${s(entry.title)}`;
     case 'Event':
-      return `Event: ${s(entry.name)}, ${s(entry.startTime)} (${s(entry.timeZone)}), ${s(entry.location)}`;
+      return `Event: ${s(entry.name)}, ${s(entry.startTime)} (${s(entry.timeZone)}), ${s(entry.place)}`;
     default:
       return s(entry.kind);
   }
