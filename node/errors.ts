@@ -64,6 +64,10 @@ export const ERRORS = {
   LEDGER_CORRUPT: { status: 500, message: 'The stored ledger does not verify; it needs an operator.' },
   INVALID_CURSOR: { status: 400, message: 'The page cursor is not valid.' },
   IMPORT_INVALID: { status: 400, message: 'The export does not verify; nothing was imported.' },
+
+  // federation (inbox bodies are read and capped before Fedify parses them)
+  INBOX_BODY_TOO_LARGE: { status: 413, message: 'The activity is too large for this inbox.' },
+  INBOX_JSON_TOO_DEEP: { status: 400, message: 'The activity is nested too deeply for this inbox.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;

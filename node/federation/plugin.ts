@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERRORS } from '../errors.ts';
 import type { NodeFederation } from './federation.ts';
 import { createActivity, outboxCollection, outboxPage, parseCursor } from './outbox.ts';
 
@@ -80,6 +81,12 @@ async function sendResponse(reply: FastifyReply, response: Response): Promise<Fa
   return reply.send(Buffer.from(await response.arrayBuffer()));
 }
 
+/** A registered error, in the node's error shape (docs/errors.md). */
+function sendError(reply: FastifyReply, code: 'INBOX_BODY_TOO_LARGE' | 'INBOX_JSON_TOO_DEEP'): FastifyReply {
+  const { status, message } = ERRORS[code];
+  return reply.code(status).send({ error: { code, message } });
+}
+
 function sendJson(reply: FastifyReply, body: string | Uint8Array): FastifyReply {
   return reply
     .code(200)
@@ -143,15 +150,11 @@ async function handle(
       body = await readBody(request.raw, options.inboxBodyLimit ?? 256 * 1024);
     } catch (error) {
       if (error instanceof BodyTooLarge)
-        return reply
-          .code(413)
-          .send({ error: { code: 'INBOX_BODY_TOO_LARGE', message: 'inbox body too large' } });
+        return sendError(reply, 'INBOX_BODY_TOO_LARGE');
       throw error;
     }
     if (jsonDepth(Buffer.from(body).toString('utf8')) > (options.inboxDepthLimit ?? 32)) {
-      return reply
-        .code(400)
-        .send({ error: { code: 'INBOX_JSON_TOO_DEEP', message: 'inbox JSON nested too deeply' } });
+      return sendError(reply, 'INBOX_JSON_TOO_DEEP');
     }
   }
   const headers = new Headers();
