@@ -112,6 +112,7 @@ export class LedgerService {
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #closed = false;
+  readonly #listeners = new Set<(results: readonly AppendResult[]) => void>();
   readonly #stats: LedgerStats = { batches: 0, entries: 0, rejected: 0, maxBatch: 0 };
 
   private constructor(options: LedgerOptions) {
@@ -167,6 +168,18 @@ export class LedgerService {
       this.#queue.push({ body, by, resolve, reject });
       this.#kick();
     });
+  }
+
+  /**
+   * Calls `listener` after each durable batch with its entries in seq order (federation publishes
+   * them). It runs on the writer's path, so it must return quickly and not throw; a throw is
+   * swallowed so that it cannot fail appends that are already on disk. Returns the unsubscriber.
+   */
+  onAppended(listener: (results: readonly AppendResult[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   /**
@@ -408,6 +421,15 @@ export class LedgerService {
     this.#stats.entries += accepted.length;
     this.#stats.maxBatch = Math.max(this.#stats.maxBatch, accepted.length);
     for (const [pending, result] of accepted) pending.resolve(result);
+    if (this.#listeners.size === 0) return;
+    const results = accepted.map(([, result]) => result);
+    for (const listener of this.#listeners) {
+      try {
+        listener(results);
+      } catch {
+        // See onAppended: the entries are durable whatever a listener does.
+      }
+    }
   }
 
   #build(chain: ChainHead | undefined, pending: Pending, time: Date): BuiltEntry {
