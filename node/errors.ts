@@ -68,6 +68,39 @@ export const ERRORS = {
   // federation (inbox bodies are read and capped before Fedify parses them)
   INBOX_BODY_TOO_LARGE: { status: 413, message: 'The activity is too large for this inbox.' },
   INBOX_JSON_TOO_DEEP: { status: 400, message: 'The activity is nested too deeply for this inbox.' },
+
+  // fiscal host (node/host)
+  HOST_NOT_FOUND: { status: 404, message: 'No fiscal host has that name on this node.' },
+  HOST_APPLICATION_INVALID: {
+    status: 400,
+    message: 'The application does not verify against the collective and its ledger.',
+  },
+  HOST_APPLICATION_NOT_FOUND: { status: 404, message: 'No application has that id at this host.' },
+  HOST_APPLICATION_DECIDED: { status: 409, message: 'The application was already decided otherwise.' },
+  HOST_NOT_MEMBER: { status: 409, message: 'The collective is not a member of this host.' },
+  HOST_SIGNATURE_INVALID: {
+    status: 400,
+    message: 'The host-signed object does not verify; nothing was recorded.',
+  },
+  PLEDGE_NOT_FOUND: { status: 404, message: 'No pledge has that reference at this host.' },
+  PLEDGE_ALREADY_RECEIVED: {
+    status: 409,
+    message: 'Money was already confirmed for this reference with another amount.',
+  },
+  STATEMENT_INVALID: { status: 400, message: 'The bank statement cannot be read with this column mapping.' },
+  COUNTERSIGN_NOT_FOUND: { status: 404, message: 'The host has no request for that expense.' },
+  COUNTERSIGN_STATE: {
+    status: 409,
+    message: 'The expense is not in a state at the host that allows this step.',
+  },
+  COUNTERSIGN_SAME_ADMIN: { status: 409, message: 'A second approval must come from another host admin.' },
+  CHECKPOINT_INVALID: { status: 400, message: 'The checkpoint is not signed by the collective log key.' },
+  CHECKPOINT_STALE: { status: 409, message: 'The checkpoint is older than the one already cosigned.' },
+  CHECKPOINT_CONFLICT: {
+    status: 409,
+    message: 'The checkpoint is not consistent with the one already cosigned; both are kept as evidence.',
+  },
+  CHECKPOINT_UNATTESTED: { status: 409, message: 'The new entries move money the host did not attest.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;
