@@ -15,6 +15,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { AuthStore } from './auth/accounts.ts';
 import { installAuthentication } from './auth/hooks.ts';
 import type { Config } from './config.ts';
+import type { NodeFederation } from './federation/federation.ts';
+import { federationPlugin } from './federation/plugin.ts';
 import type { PrivateExpenseStore } from './private/expenses.ts';
 import type { NodeActors, RouteContext } from './routes/context.ts';
 import { installErrorHandling, installJsonParser } from './routes/errors.ts';
@@ -29,6 +31,11 @@ export interface AppOptions {
   auth: AuthStore;
   actors: NodeActors;
   privateExpenses: PrivateExpenseStore;
+  /**
+   * ActivityPub (WebFinger, NodeInfo, actors, outbox, inboxes), served before the node's routes
+   * by an `onRequest` hook; requests it does not serve fall through to them.
+   */
+  federation?: NodeFederation;
   /** Fastify's logger option; defaults to the configured level. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -72,6 +79,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
   });
+  if (options.federation !== undefined) {
+    // First after helmet, so that its hook runs before the others and on Fastify's 404 route too
+    // (WebFinger and NodeInfo have no route of their own).
+    await app.register(federationPlugin, {
+      fed: options.federation,
+      inboxBodyLimit: config.bodyLimit,
+      inboxDepthLimit: config.jsonDepthLimit,
+    });
+  }
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   await app.register(csrf, {

@@ -2,6 +2,10 @@
  * The running node: opens the data directory (LevelDB under `<dataDir>/db`, keys under
  * `<dataDir>/keys`), wires the services, builds the app and listens. The CLI's `start` calls
  * {@link startServer}; offline commands use {@link openNode} and never listen.
+ *
+ * Federation is part of every node: each ledger, when the directory opens it, is watched so that
+ * its new entries are queued for followers (publishing.ts). Only a listening node runs the
+ * delivery queue; entries appended offline are queued and delivered at the next start.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +15,10 @@ import { buildApp } from './app.ts';
 import { AuthStore, type AuthStoreOptions } from './auth/accounts.ts';
 import type { Config } from './config.ts';
 import { nativeBackend } from './crypto/native.ts';
+import { buildFederation, type NodeFederation } from './federation/federation.ts';
+import type { LedgerService } from './ledger/service.ts';
 import { PrivateExpenseStore } from './private/expenses.ts';
+import { federatedActors, type NodeLog, type Publishing, publishing } from './publishing.ts';
 import type { ActorHandle, ActorInfo, NodeActors } from './routes/context.ts';
 import { openLevelStore } from './storage/level.ts';
 import type { Store } from './storage/types.ts';
@@ -23,8 +30,28 @@ export interface NodeServices {
   auth: AuthStore;
   actors: NodeActors;
   privateExpenses: PrivateExpenseStore;
-  /** Closes every open ledger (waiting for queued appends), then the store. */
+  federation: NodeFederation;
+  publishing: Publishing;
+  /** Where background work (deliveries, publishing) logs; the app's logger once it is built. */
+  log: NodeLog;
+  /** Publishes what was appended while the node was down and starts the delivery queue. */
+  startFederation(): Promise<void>;
+  /**
+   * Stops the delivery queue, closes every open ledger (waiting for queued appends), waits for
+   * their publishing, then closes the store.
+   */
   close(): Promise<void>;
+}
+
+/** Until the app exists there is no logger; offline commands keep failures to one stderr line. */
+const stderrLog: NodeLog = {
+  warn: (object, message) => console.error(`warn: ${message}`, summary(object)),
+  error: (object, message) => console.error(`error: ${message}`, summary(object)),
+};
+
+function summary(object: object): string {
+  const { err, ...rest } = object as { err?: unknown };
+  return JSON.stringify({ ...rest, ...(err === undefined ? {} : { err: String(err) }) });
 }
 
 function info(actor: OpenActor): ActorInfo {
@@ -34,9 +61,14 @@ function info(actor: OpenActor): ActorInfo {
 
 /**
  * The actor directory: one open `LedgerService` per actor for the life of the node (the single
- * writer), opened on first use.
+ * writer), opened on first use. `opened` runs once per ledger as it is opened (it must not
+ * reject); for an actor created here it is awaited before the handle is handed out.
  */
-export function actorDirectory(store: Store, config: Config): NodeActors & { closeAll(): Promise<void> } {
+export function actorDirectory(
+  store: Store,
+  config: Config,
+  opened: (name: string, ledger: LedgerService) => Promise<void> = async () => {},
+): NodeActors & { closeAll(): Promise<void> } {
   const open = new Map<string, Promise<ActorHandle | undefined>>();
   const context = { store, dataDir: config.dataDir, backend: nativeBackend };
   return {
@@ -52,7 +84,11 @@ export function actorDirectory(store: Store, config: Config): NodeActors & { clo
       let handle = open.get(name);
       if (!handle) {
         handle = openActor(context, name).then(
-          (actor) => ({ info: info(actor), ledger: actor.ledger }),
+          (actor) => {
+            // Not awaited: what `opened` does may itself ask the directory for this actor.
+            void opened(name, actor.ledger);
+            return { info: info(actor), ledger: actor.ledger };
+          },
           (error) => {
             open.delete(name);
             if ((error as { code?: string }).code === 'ACTOR_NOT_FOUND') return undefined;
@@ -73,6 +109,8 @@ export function actorDirectory(store: Store, config: Config): NodeActors & { clo
       });
       const handle = { info: info(actor), ledger: actor.ledger };
       open.set(input.name, Promise.resolve(handle));
+      // Watched before anyone can append through it: its first entry after the genesis is published.
+      await opened(input.name, actor.ledger);
       return handle;
     },
     async closeAll() {
@@ -90,32 +128,94 @@ export async function openNode(
 ): Promise<NodeServices> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openLevelStore(join(config.dataDir, 'db'));
-  const actors = actorDirectory(store, config);
+  // The federation reads actors through the directory, and the directory hands each ledger it
+  // opens to publishing: the late binding below closes that loop.
+  let watch: (name: string, ledger: LedgerService) => Promise<void> = async () => {};
+  const actors = actorDirectory(store, config, (name, ledger) => watch(name, ledger));
+  let logTo: NodeLog = stderrLog;
+  const log = () => logTo;
+  const federation = buildFederation(
+    {
+      origin: config.origin,
+      dataDir: config.dataDir,
+      store,
+      actors: federatedActors(actors),
+      backend: nativeBackend,
+      allowPrivateAddress: config.allowPrivateAddress,
+    },
+    {
+      queue: {
+        onHandlerError: (error) => log().error({ err: error }, 'a federation queue message failed'),
+      },
+      onOutboxError: (error, activity) => {
+        const failure = error as Error & { inbox?: URL; statusCode?: number };
+        log().warn(
+          {
+            activity: activity?.id?.href,
+            inbox: failure.inbox?.href,
+            status: failure.statusCode,
+            err: String((error as { cause?: unknown }).cause ?? error),
+          },
+          'delivery failed; the queue retries it with backoff unless the inbox is gone',
+        );
+      },
+    },
+  );
+  const publish = publishing(federation, log);
+  watch = publish.watch;
+  let stopQueue: (() => Promise<void>) | undefined;
   return {
     config,
     store,
     auth: new AuthStore(store, options.auth),
     actors,
     privateExpenses: new PrivateExpenseStore(store),
+    federation,
+    publishing: publish,
+    get log() {
+      return logTo;
+    },
+    set log(value: NodeLog) {
+      logTo = value;
+    },
+    async startFederation() {
+      if (stopQueue !== undefined) return;
+      // Opening each ledger publishes what was appended while the node was down.
+      for (const { name } of await actors.list()) {
+        await actors.get(name);
+        await publish.sync(name);
+      }
+      const controller = new AbortController();
+      const running = federation.federation.startQueue(undefined, { signal: controller.signal });
+      stopQueue = async () => {
+        controller.abort();
+        await running;
+      };
+    },
     async close() {
+      await stopQueue?.();
       await actors.closeAll();
+      await publish.idle();
       await store.close();
     },
   };
 }
 
-/** Builds the app over `services` (no listen). */
-export function appFor(
+/** Builds the app over `services` (no listen); background work logs to the app's logger from now on. */
+export async function appFor(
   services: NodeServices,
   logger?: FastifyServerOptions['logger'],
 ): Promise<FastifyInstance> {
-  return buildApp({
+  const app = await buildApp({
     config: services.config,
     auth: services.auth,
     actors: services.actors,
     privateExpenses: services.privateExpenses,
+    federation: services.federation,
     ...(logger !== undefined ? { logger } : {}),
   });
+  services.log = app.log;
+  return app;
 }
 
 /**
@@ -135,7 +235,14 @@ export async function startServer(
     throw error;
   }
   app.addHook('onClose', async () => services.close());
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+    await services.startFederation();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const close = () => app.close();
   if (options.handleSignals !== false) {
     const stop = (signal: NodeJS.Signals) => {

@@ -5,7 +5,7 @@
  * outbox.ts for why). Fedify's cache and queue live in the node's LevelDB (kv.ts, queue.ts).
  */
 import { createFederation, type Federation } from '@fedify/fedify';
-import { Endpoints, Follow, Group, Multikey, Organization, Undo } from '@fedify/vocab';
+import { type Activity, Endpoints, Follow, Group, Multikey, Organization, Undo } from '@fedify/vocab';
 import { FollowerStore } from './followers.ts';
 import { type InboxRefusal, onFollow, onUndo } from './inbox.ts';
 import { Keyring } from './keys.ts';
@@ -44,6 +44,11 @@ export interface NodeFederation {
 /** Options beyond the deps (tests tune the queue). */
 export interface BuildFederationOptions {
   queue?: LevelMessageQueueOptions;
+  /**
+   * Called for every failed delivery attempt (the queue retries it with backoff unless the inbox
+   * answered 404 or 410); the node logs it.
+   */
+  onOutboxError?: (error: Error, activity: Activity | null) => void | Promise<void>;
 }
 
 /** The ledger key as an FEP-521a Multikey, with the id entries' proofs name. */
@@ -70,6 +75,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     firstKnock: 'draft-cavage-http-signatures-12',
     allowPrivateAddress: deps.allowPrivateAddress,
     userAgent: { software: `cagnotte/${deps.version ?? '0.1.0'}` },
+    ...(options.onOutboxError === undefined ? {} : { onOutboxError: options.onOutboxError }),
   });
 
   federation

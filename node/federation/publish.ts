@@ -60,9 +60,17 @@ export class Publisher {
     let from = stored;
     let count = 0;
     while (from < head) {
+      const inboxes = await this.#inboxes(name);
+      if (inboxes.size === 0) {
+        // Nobody to deliver to: skip reading the entries (a follower who comes later reads the
+        // outbox). This keeps publishing off the cost of appends on a node without followers.
+        count += head - from;
+        from = head;
+        await this.#fed.kv.set(key, from);
+        break;
+      }
       const page = await actor.ledger.page({ order: 'oldest', cursor: String(from), limit: BATCH });
       if (page.items.length === 0) break;
-      const inboxes = await this.#inboxes(name);
       const messages: Message[] = [];
       for (const record of page.items)
         messages.push(...(await this.#messages(actor, createActivity(actor, record), inboxes)));
