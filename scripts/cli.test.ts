@@ -174,6 +174,22 @@ t.test(
       headers: { cookie: (session ?? '').split(';')[0] as string },
     });
     t.match(await page.text(), /Signed in as alice/);
+    // The actor made by the setup page is federated at once, without a restart.
+    const finger = await fetch(
+      `http://127.0.0.1:${port}/.well-known/webfinger?resource=acct:garden@localhost:${port}`,
+    );
+    t.equal(finger.status, 200, 'WebFinger answers for the new collective');
+    const jrd = (await finger.json()) as { subject: string; links: { rel: string; href?: string }[] };
+    t.equal(jrd.subject, `acct:garden@localhost:${port}`);
+    const self = jrd.links.find((link) => link.rel === 'self')?.href;
+    t.equal(self, `http://localhost:${port}/actors/garden`);
+    const actor = await fetch(`http://127.0.0.1:${port}/actors/garden`, {
+      headers: { accept: 'application/activity+json' },
+    });
+    t.equal(actor.status, 200);
+    const actorDoc = (await actor.json()) as { type: string; id: string; inbox: string };
+    t.equal(actorDoc.type, 'Group');
+    t.equal(actorDoc.id, self, 'the actor document is served at its id');
     const second = await fetch(`http://127.0.0.1:${port}/`);
     t.notMatch(await second.text(), /action="\/setup"/, 'setup is offered only once');
 

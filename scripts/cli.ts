@@ -2,11 +2,7 @@
  * The `cagnotte` command line: the same node code as the server (no second implementation).
  * Each command checks its arguments before touching anything; a usage error exits 2, a failure 1.
  */
-import { adminAdd, init, tokenCreate } from './cli/admin.ts';
 import { CliError, type Output } from './cli/common.ts';
-import { seed } from './cli/seed.ts';
-import { start } from './cli/start.ts';
-import { exportCommand, importCommand } from './cli/transfer.ts';
 
 export const USAGE = `Usage: cagnotte <command> [options]
 
@@ -26,16 +22,33 @@ Every command also takes --config FILE (JSON); CAGNOTTE_* environment variables 
 
 type Command = (args: string[], io: Output) => Promise<void>;
 
+/**
+ * Commands are loaded when run: the node's code (Fastify, Fedify, LevelDB) takes a second to
+ * load, which `--help` and a usage error need not wait for.
+ */
+const lazy =
+  <M>(load: () => Promise<M>, pick: (module: M) => Command): Command =>
+  async (args, io) =>
+    pick(await load())(args, io);
+const admin = () => import('./cli/admin.ts');
+const transfer = () => import('./cli/transfer.ts');
+
 const COMMANDS: Record<string, Command> = {
-  init,
-  start,
-  seed,
-  export: exportCommand,
-  import: importCommand,
+  init: lazy(admin, (m) => m.init),
+  start: lazy(
+    () => import('./cli/start.ts'),
+    (m) => m.start,
+  ),
+  seed: lazy(
+    () => import('./cli/seed.ts'),
+    (m) => m.seed,
+  ),
+  export: lazy(transfer, (m) => m.exportCommand),
+  import: lazy(transfer, (m) => m.importCommand),
 };
 const SUBCOMMANDS: Record<string, Record<string, Command>> = {
-  admin: { add: adminAdd },
-  token: { create: tokenCreate },
+  admin: { add: lazy(admin, (m) => m.adminAdd) },
+  token: { create: lazy(admin, (m) => m.tokenCreate) },
 };
 
 /** Runs the CLI; resolves with the exit code (a long-running `start` resolves once listening). */

@@ -21,6 +21,8 @@ export class CliError extends Error {
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /** Where raw bytes go (an export without `--out`); standard output when absent. */
+  stdout?: NodeJS.WritableStream;
 }
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
