@@ -1,0 +1,334 @@
+/**
+ * A whole-ledger audit, streamed: every entry through the chain verifier (chain.ts), its leaf into
+ * the RFC 9162 tree, the keys against the ones the actor asserts, and at the end the checkpoint's
+ * signature (the genesis checkpoint key), size and root, with the cosignature of the ledger's host
+ * where the checkpoint carries one. Memory stays constant apart from the chain verifier's own
+ * (open expenses and contributions) and a root per size the caller asks about.
+ *
+ * Signature questions go through a {@link SignatureCheck}, so that a caller may answer them
+ * later on other threads (see signatures.ts), and signatures of a trusted prefix (covered by a
+ * checkpoint verified before) are not asked at all: the prefix's root ties those bytes to it.
+ */
+import { type ChainFailure, type ChainSummary, ChainVerifier } from '../chain.ts';
+import { type Checkpoint, type CheckpointFailure, verifyCheckpoint } from '../checkpoint.ts';
+import { verifyCosignedCheckpoint } from '../cosignature.ts';
+import { type CryptoBackend, nobleBackend } from '../crypto.ts';
+import { bytesEqual, toHex } from '../encoding.ts';
+import type { SignedEntry } from '../entry/types.ts';
+import { budgetToJson, type TotalsJson } from '../fold.ts';
+import { appendLeaf, EMPTY_TREE, type TreeNode, type TreeState, treeRoot } from '../merkle/tree.ts';
+import { decodeMultikey } from '../multikey.ts';
+import {
+  type NoteVerifierKey,
+  noteKeyId,
+  parseNote,
+  SIG_TYPE_COSIGNATURE,
+  SIG_TYPE_ED25519,
+} from '../note.ts';
+import { checkingBackend, type SignatureCheck } from './signatures.ts';
+
+/** Why an audit fails. Entry failures carry the seq of the first failing entry. */
+export type AuditFailure =
+  | ChainFailure
+  /** The line is not its entry's canonical (JCS) bytes: the entry was re-serialised. */
+  | { type: 'notCanonical'; seq: number }
+  /** A ledger key (genesis or rotated) that the actor document does not list in `assertionMethod`. */
+  | { type: 'keyNotAsserted'; seq: number; key: string }
+  | { type: 'emptyLedger' }
+  | { type: 'checkpointInvalid'; problem: CheckpointFailure }
+  /** The checkpoint does not cover exactly the entries: `seq` is the first missing or extra one. */
+  | { type: 'checkpointSize'; seq: number; entries: number; checkpointSize: number }
+  | { type: 'rootMismatch'; size: number; checkpointRoot: string; entriesRoot: string }
+  /** The entries do not extend a checkpoint trusted before (`--since`): a rewritten history. */
+  | { type: 'notConsistent'; size: number; trustedRoot: string; entriesRoot?: string }
+  | { type: 'cosignatureInvalid'; witness: string; problem: CheckpointFailure };
+
+/** A signature line of the checkpoint, and whose it proved to be. */
+export interface CheckpointSignature {
+  name: string;
+  keyId: number;
+  /** `log`: the ledger's checkpoint key; `host`: the declared host's cosignature; `unknown`: not checked. */
+  by: 'log' | 'host' | 'unknown';
+  /** Unix seconds, for a host cosignature. */
+  time?: number;
+}
+
+/** Amounts by kind in wire form. */
+export interface AuditTotals {
+  total: string;
+  byKind: Record<string, string>;
+  byMonth: Record<string, string>;
+}
+
+/** What a verified ledger amounts to, ready for JSON. */
+export interface AuditSummary {
+  actor: string;
+  currency: string;
+  entries: number;
+  balance: string;
+  income: AuditTotals;
+  spending: AuditTotals;
+  /** Expenses filed and not yet paid (pending, approved or countersigned). */
+  pendingExpenses: number;
+  /** The host, when one is declared (latest `HostJoined` not followed by `HostLeft`). */
+  host?: string;
+}
+
+/** Result of {@link LedgerAudit.finish}. */
+export type AuditResult =
+  | {
+      ok: true;
+      summary: AuditSummary;
+      checkpoint: Checkpoint;
+      /** Hex root of the entries, equal to the checkpoint's. */
+      rootHash: string;
+      signatures: CheckpointSignature[];
+    }
+  | { ok: false; failure: AuditFailure; summary?: AuditSummary };
+
+/** Result of pushing one entry. */
+export type AuditStep =
+  | { ok: true; seq: number; leafHash: Uint8Array; nodes: readonly TreeNode[] }
+  | { ok: false; failure: AuditFailure };
+
+/** Options for {@link LedgerAudit}. */
+export interface LedgerAuditOptions {
+  /** Hashing, checkpoint signatures, and signature questions unless `check` answers them. */
+  backend?: CryptoBackend;
+  /** The actor id the ledger must be of. */
+  actor?: string;
+  /** The Multikeys the actor lists in `assertionMethod`; when given, every ledger key must be one. */
+  actorKeys?: readonly string[];
+  /** Who answers the chain's signature questions (default: `backend.verify` at once). */
+  check?: SignatureCheck;
+  /** A checkpoint verified before: its entries' signatures are not asked again; its root must match. */
+  trusted?: { size: number; rootHash: Uint8Array };
+  /** Tree sizes whose roots to keep (earlier checkpoints, for fork detection). */
+  rootsAt?: readonly number[];
+}
+
+/** Audits a ledger entry by entry; {@link finish} checks the checkpoint. */
+export class LedgerAudit {
+  readonly #backend: CryptoBackend;
+  readonly #verifier: ChainVerifier;
+  readonly #actorKeys: ReadonlySet<string> | undefined;
+  readonly #trusted: { size: number; rootHash: Uint8Array } | undefined;
+  readonly #wanted: ReadonlySet<number>;
+  readonly #roots = new Map<number, Uint8Array>();
+  #tree: TreeState = EMPTY_TREE;
+  #genesis: SignedEntry<'Genesis'> | undefined;
+  #failure: AuditFailure | undefined;
+
+  constructor(options: LedgerAuditOptions = {}) {
+    const backend = options.backend ?? nobleBackend;
+    this.#backend = backend;
+    this.#actorKeys = options.actorKeys === undefined ? undefined : new Set(options.actorKeys);
+    this.#trusted = options.trusted;
+    this.#wanted = new Set([...(options.rootsAt ?? []), ...(options.trusted ? [options.trusted.size] : [])]);
+    const check: SignatureCheck = options.check ?? ((_seq, s, m, k) => backend.verify(s, m, k));
+    const trustedSize = options.trusted?.size ?? 0;
+    const answer: SignatureCheck = (seq, s, m, k) => seq < trustedSize || check(seq, s, m, k);
+    this.#verifier = new ChainVerifier({
+      ...(options.actor === undefined ? {} : { actor: options.actor }),
+      backend: checkingBackend(backend, () => this.#tree.size, answer),
+    });
+  }
+
+  /** Entries accepted so far (the seq of the next one). */
+  get position(): number {
+    return this.#tree.size;
+  }
+
+  /** The first failure, once there is one. */
+  get failure(): AuditFailure | undefined {
+    return this.#failure;
+  }
+
+  /** The genesis entry, once accepted. */
+  get genesis(): SignedEntry<'Genesis'> | undefined {
+    return this.#genesis;
+  }
+
+  /** The root of the first `size` entries, for a size asked in `rootsAt` and reached. */
+  rootAt(size: number): Uint8Array | undefined {
+    return this.#roots.get(size);
+  }
+
+  /**
+   * Checks the next entry. `line`, when the entry came as bytes (an export line), must be exactly
+   * its canonical bytes. After a failure every push returns that failure.
+   */
+  push(value: unknown, line?: Uint8Array): AuditStep {
+    if (this.#failure !== undefined) return { ok: false, failure: this.#failure };
+    const step = this.#verifier.push(value);
+    if (!step.ok) return this.#fail(step.reason);
+    const seq = step.seq;
+    if (line !== undefined && !bytesEqual(step.leaf, line)) return this.#fail({ type: 'notCanonical', seq });
+    const entry = value as SignedEntry;
+    if (entry.kind === 'Genesis') this.#genesis = entry as SignedEntry<'Genesis'>;
+    if (this.#actorKeys !== undefined && (entry.kind === 'Genesis' || entry.kind === 'KeyRotated')) {
+      const key = (entry as SignedEntry<'Genesis'>).ledgerKey;
+      if (!this.#actorKeys.has(key)) return this.#fail({ type: 'keyNotAsserted', seq, key });
+    }
+    const appended = appendLeaf(this.#tree, step.leafHash, this.#backend);
+    this.#tree = appended.state;
+    const size = this.#tree.size;
+    if (this.#wanted.has(size)) {
+      const root = treeRoot(this.#tree, this.#backend);
+      this.#roots.set(size, root);
+      const trusted = this.#trusted;
+      if (trusted !== undefined && size === trusted.size && !bytesEqual(root, trusted.rootHash)) {
+        return this.#fail({
+          type: 'notConsistent',
+          size,
+          trustedRoot: toHex(trusted.rootHash),
+          entriesRoot: toHex(root),
+        });
+      }
+    }
+    return { ok: true, seq, leafHash: step.leafHash, nodes: appended.nodes };
+  }
+
+  /** The summary of the entries accepted so far (undefined before the genesis). */
+  summary(): AuditSummary | undefined {
+    const head = this.#verifier.head;
+    if (head === undefined) return undefined;
+    return toSummary(head.actor, this.#verifier.summary(), head.host?.id);
+  }
+
+  /** Checks the checkpoint note against the entries pushed; the verdict on the whole ledger. */
+  finish(note: string): AuditResult {
+    const result = this.#finish(note);
+    if (result.ok) return result;
+    const summary = this.summary();
+    return { ok: false, failure: result.failure, ...(summary === undefined ? {} : { summary }) };
+  }
+
+  #finish(note: string): AuditResult {
+    if (this.#failure !== undefined) return { ok: false, failure: this.#failure };
+    const genesis = this.#genesis;
+    const summary = this.summary();
+    if (genesis === undefined || summary === undefined)
+      return { ok: false, failure: { type: 'emptyLedger' } };
+    const logKey = checkpointKeyOf(genesis, this.#backend);
+    const verified = verifyCheckpoint(note, {
+      logKeys: [logKey],
+      origin: genesis.origin,
+      backend: this.#backend,
+    });
+    if (!verified.ok) return { ok: false, failure: { type: 'checkpointInvalid', problem: verified.reason } };
+    const checkpoint = verified.checkpoint;
+    const entries = this.#tree.size;
+    if (checkpoint.size !== entries) {
+      const seq = Math.min(entries, checkpoint.size);
+      return {
+        ok: false,
+        failure: { type: 'checkpointSize', seq, entries, checkpointSize: checkpoint.size },
+      };
+    }
+    const root = treeRoot(this.#tree, this.#backend);
+    if (!bytesEqual(root, checkpoint.rootHash)) {
+      const failure: AuditFailure = {
+        type: 'rootMismatch',
+        size: entries,
+        checkpointRoot: toHex(checkpoint.rootHash),
+        entriesRoot: toHex(root),
+      };
+      return { ok: false, failure };
+    }
+    const trusted = this.#trusted;
+    if (trusted !== undefined && trusted.size > entries) {
+      const failure: AuditFailure = {
+        type: 'notConsistent',
+        size: trusted.size,
+        trustedRoot: toHex(trusted.rootHash),
+      };
+      return { ok: false, failure };
+    }
+    const signatures = this.#signatures(note, logKey);
+    if (!Array.isArray(signatures)) return { ok: false, failure: signatures };
+    return { ok: true, summary, checkpoint, rootHash: toHex(root), signatures };
+  }
+
+  /**
+   * Names the checkpoint's signature lines, checking the declared host's cosignature. The host's
+   * witness key is taken to be its ledger key (`HostJoined.hostKey`) under the host's checkpoint
+   * origin as key name.
+   * TODO(host): confirm the witness key and name once the host node publishes them, and reconcile
+   * the host's own ledger (each money entry's twin) as DESIGN.md §6 asks; not done here yet.
+   */
+  #signatures(note: string, logKey: NoteVerifierKey): CheckpointSignature[] | AuditFailure {
+    const parsed = parseNote(note);
+    if (!parsed.ok) return { type: 'checkpointInvalid', problem: parsed.reason };
+    const host = this.#verifier.head?.host;
+    let witness: NoteVerifierKey | undefined;
+    if (host !== undefined) {
+      const key = decodeMultikey(host.key);
+      const name = host.id.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+      if (key.ok) {
+        const keyId = noteKeyId(name, SIG_TYPE_COSIGNATURE, key.publicKey, this.#backend);
+        witness = { name, keyId, type: SIG_TYPE_COSIGNATURE, publicKey: key.publicKey };
+      }
+    }
+    const times = new Map<string, number>();
+    if (witness !== undefined) {
+      const cosigned = verifyCosignedCheckpoint(note, {
+        logKeys: [logKey],
+        witnessKeys: [witness],
+        backend: this.#backend,
+      });
+      if (!cosigned.ok)
+        return { type: 'cosignatureInvalid', witness: witness.name, problem: cosigned.reason };
+      for (const c of cosigned.cosignatures) times.set(`${c.name} ${c.keyId}`, c.time);
+    }
+    return parsed.note.signatures.map((signature) => {
+      const { name, keyId } = signature;
+      if (name === logKey.name && keyId === logKey.keyId) return { name, keyId, by: 'log' as const };
+      const time = times.get(`${name} ${keyId}`);
+      if (time !== undefined) return { name, keyId, by: 'host' as const, time };
+      return { name, keyId, by: 'unknown' as const };
+    });
+  }
+
+  #fail(failure: AuditFailure): AuditStep {
+    this.#failure = failure;
+    return { ok: false, failure };
+  }
+}
+
+/** The checkpoint key a genesis entry declares, as a signed-note verifier key named by its origin. */
+export function checkpointKeyOf(
+  genesis: SignedEntry<'Genesis'>,
+  backend: CryptoBackend = nobleBackend,
+): NoteVerifierKey {
+  const decoded = decodeMultikey(genesis.checkpointKey);
+  // The chain verifier refuses a genesis whose checkpoint key does not decode.
+  if (!decoded.ok) throw new TypeError('the genesis checkpoint key does not decode');
+  const name = genesis.origin;
+  return {
+    name,
+    keyId: noteKeyId(name, SIG_TYPE_ED25519, decoded.publicKey, backend),
+    type: SIG_TYPE_ED25519,
+    publicKey: decoded.publicKey,
+  };
+}
+
+function toSummary(actor: string, chain: ChainSummary, host: string | undefined): AuditSummary {
+  const budget = budgetToJson(chain.budget);
+  const totals = (t: TotalsJson): AuditTotals => ({ total: t.total, byKind: t.byKind, byMonth: t.byMonth });
+  return {
+    actor,
+    currency: budget.currency,
+    entries: chain.entries,
+    balance: chain.balance,
+    income: totals(budget.income),
+    spending: totals(budget.spending),
+    pendingExpenses: chain.openExpenses,
+    ...(host === undefined ? {} : { host }),
+  };
+}
+
+/** Boolean form of an audit result. */
+export function isAuditOk(result: AuditResult): boolean {
+  return result.ok;
+}

@@ -1,0 +1,384 @@
+/**
+ * The audit itself, over any {@link LedgerSource}: a full (or incremental, `since`) verification
+ * of the ledger, or the inclusion of one entry. The chain is walked in order on this thread by
+ * protocol/audit/ledger.ts while its Ed25519 questions are answered in batches on worker threads
+ * (pool.ts). If a worker finds an invalid signature, the ledger is walked a second time, exactly,
+ * up to that entry, so that the reason reported is the one a single-threaded verifier gives.
+ */
+
+import {
+  type CheckpointHistory,
+  type ForkEvidence,
+  findFork,
+  newerThanCurrent,
+  recordCheckpoint,
+  trustedSeen,
+} from '../../protocol/audit/forks.ts';
+import {
+  type EntryCheckFailure,
+  InclusionCollector,
+  verifyEntryInLog,
+} from '../../protocol/audit/inclusion.ts';
+import {
+  type AuditFailure,
+  type AuditSummary,
+  type CheckpointSignature,
+  checkpointKeyOf,
+  LedgerAudit,
+} from '../../protocol/audit/ledger.ts';
+import { SignatureBatchWriter, type SignatureCheck } from '../../protocol/audit/signatures.ts';
+import { parseCheckpoint, verifyCheckpoint } from '../../protocol/checkpoint.ts';
+import type { CryptoBackend } from '../../protocol/crypto.ts';
+import { toHex } from '../../protocol/encoding.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
+import { appendLeaf, EMPTY_TREE, hashLeaf, type TreeState } from '../../protocol/merkle/tree.ts';
+import { verifyConsistency } from '../../protocol/merkle/verify.ts';
+import { parseNote } from '../../protocol/note.ts';
+import { SignaturePool } from './pool.ts';
+import { ContentError, type LedgerSource, ReadError } from './sources.ts';
+import { loadHistory, saveHistory } from './state.ts';
+
+/** Every reason a verification fails (exit 1). */
+export type VerifyFailure =
+  | AuditFailure
+  | EntryCheckFailure
+  | { type: 'sourceMalformed'; problem: string; seq?: number }
+  | { type: 'notJson'; seq: number }
+  | { type: 'fork'; evidence: ForkEvidence };
+
+/** What `cagnotte verify` reports, as JSON with `--json`. */
+export interface VerifyReport {
+  source: string;
+  mode: 'full' | 'since' | 'entry';
+  verified: boolean;
+  exitCode: 0 | 1 | 2;
+  actor?: string;
+  summary?: AuditSummary;
+  checkpoint?: {
+    origin: string;
+    size: number;
+    rootHash: string;
+    note: string;
+    signatures?: CheckpointSignature[];
+  };
+  failure?: VerifyFailure;
+  /** Incremental mode: the checkpoint trusted before, and how the new one was tied to it. */
+  since?: { size: number; rootHash: string; consistency: 'proof' | 'recomputed' };
+  entry?: {
+    seq: number;
+    kind: string;
+    leafHash: string;
+    published: string;
+    amount?: string;
+    currency?: string;
+  };
+  /** A problem that could not be read or fetched (exit 2). */
+  error?: string;
+  warnings: string[];
+  stats: {
+    elapsedMs: number;
+    entriesPerSecond: number;
+    workers: number;
+    batchesOnWorkers: number;
+    batchesInline: number;
+  };
+}
+
+/** Options of {@link verifySource}. */
+export interface VerifyOptions {
+  source: LedgerSource;
+  backend: CryptoBackend;
+  /** Worker threads for signatures (default: one per core). */
+  workers?: number;
+  /** The state file for fork detection; undefined to keep none. */
+  statePath?: string;
+  /** `--since`: a checkpoint note trusted before. */
+  sinceNote?: string;
+  /** `--entry N`. */
+  entry?: number;
+  /** Called now and then with entries done and the total expected. */
+  progress?: (done: number, total: number) => void;
+}
+
+const BATCH_RECORDS = 256;
+
+/** Runs the audit; never throws for a ledger problem, only returns the report. */
+export async function verifySource(options: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const mode = options.entry !== undefined ? 'entry' : options.sinceNote !== undefined ? 'since' : 'full';
+  const report: VerifyReport = {
+    source: options.source.label,
+    mode,
+    verified: false,
+    exitCode: 2,
+    warnings: [],
+    stats: { elapsedMs: 0, entriesPerSecond: 0, workers: 0, batchesOnWorkers: 0, batchesInline: 0 },
+  };
+  try {
+    if (options.entry !== undefined) await entryMode(options, options.entry, report);
+    else await fullMode(options, report);
+    report.verified = report.failure === undefined;
+    report.exitCode = report.verified ? 0 : 1;
+  } catch (error) {
+    if (error instanceof ContentError) {
+      report.failure = error.failure;
+      report.exitCode = 1;
+    } else if (error instanceof ReadError) {
+      report.error = error.message;
+      report.exitCode = 2;
+    } else throw error;
+  } finally {
+    options.source.close();
+  }
+  report.stats.elapsedMs = Math.round(performance.now() - started);
+  const done = report.summary?.entries ?? 0;
+  report.stats.entriesPerSecond = Math.round(done / Math.max(1e-3, report.stats.elapsedMs / 1000));
+  return report;
+}
+
+/** The checkpoint body, unverified: only to know how many entries to ask for. */
+function peekCheckpoint(note: string): { origin: string; size: number; rootHash: Uint8Array } {
+  const parsed = parseNote(note);
+  if (!parsed.ok) throw new ContentError(`the checkpoint is not a signed note (${parsed.reason.type})`);
+  const body = parseCheckpoint(parsed.note.text);
+  if (!body.ok) throw new ContentError(`the checkpoint does not parse (${body.reason.detail})`);
+  return body.checkpoint;
+}
+
+async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<void> {
+  const { source, backend } = options;
+  const actor = await source.actor();
+  report.actor = actor.id;
+  const note = await source.checkpoint();
+  const peek = peekCheckpoint(note);
+  const history: CheckpointHistory = options.statePath ? await loadHistory(options.statePath) : {};
+  const rootsAt = (history[peek.origin] ?? [])
+    .map((s) => s.size)
+    .filter((s) => Number.isSafeInteger(s) && s < peek.size);
+  const trusted = options.sinceNote === undefined ? undefined : peekCheckpoint(options.sinceNote);
+
+  const writer = new SignatureBatchWriter();
+  const check: SignatureCheck = (seq, signature, message, publicKey) => {
+    writer.add(seq, signature, message, publicKey);
+    return true;
+  };
+  const auditOptions = {
+    backend,
+    actor: actor.id,
+    actorKeys: actor.keys.map((k) => k.publicKeyMultibase),
+    rootsAt,
+    ...(trusted === undefined ? {} : { trusted: { size: trusted.size, rootHash: trusted.rootHash } }),
+  };
+  const audit = new LedgerAudit({ ...auditOptions, check });
+  const pool = new SignaturePool({
+    backend,
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+  });
+  let failure: VerifyFailure | undefined;
+  try {
+    for await (const item of source.entries(peek.size)) {
+      if (item.notJson) {
+        failure = { type: 'notJson', seq: audit.position };
+        break;
+      }
+      if (!audit.push(item.value, item.line).ok) break;
+      if (writer.count >= BATCH_RECORDS) pool.submit(writer.take());
+      // A worker's answer arrives between reads; an invalid signature ends the walk.
+      if (pool.firstInvalid !== undefined) break;
+      if (audit.position % 512 === 0) options.progress?.(audit.position, peek.size);
+    }
+    pool.submit(writer.take());
+    const invalid = await pool.drain();
+    failure ??= audit.failure;
+    const at = failure === undefined ? undefined : seqOf(failure);
+    if (invalid !== undefined && (failure === undefined || at === undefined || invalid <= at)) {
+      failure = await exactFailure(source, peek.size, invalid, auditOptions);
+    }
+  } finally {
+    report.stats.workers = pool.workers;
+    report.stats.batchesOnWorkers = pool.offloaded;
+    report.stats.batchesInline = pool.inline;
+    await pool.close();
+  }
+  options.progress?.(audit.position, peek.size);
+
+  const result = failure === undefined ? audit.finish(note) : undefined;
+  const summary = result?.ok ? result.summary : audit.summary();
+  if (summary !== undefined) report.summary = summary;
+  if (result?.ok) {
+    report.checkpoint = {
+      origin: result.checkpoint.origin,
+      size: result.checkpoint.size,
+      rootHash: result.rootHash,
+      note,
+      signatures: result.signatures,
+    };
+  } else failure ??= result?.failure;
+  if (result?.ok && result.signatures.some((s) => s.by === 'unknown'))
+    report.warnings.push('the checkpoint carries signatures by keys this audit does not know (not checked)');
+
+  const genesis = audit.genesis;
+  if (genesis !== undefined && trusted !== undefined && options.sinceNote !== undefined) {
+    await checkSince(options, options.sinceNote, trusted, peek, genesis, report, failure).then((f) => {
+      failure ??= f;
+    });
+  }
+  if (genesis !== undefined && options.statePath !== undefined) {
+    const fork = await rememberCheckpoint(options, options.statePath, history, note, genesis, audit, report);
+    if (fork !== undefined) failure = { type: 'fork', evidence: fork };
+  }
+  if (failure !== undefined) report.failure = failure;
+}
+
+/** The seq a failure names, if it names one. */
+export function seqOf(failure: VerifyFailure): number | undefined {
+  return 'seq' in failure && typeof failure.seq === 'number' ? failure.seq : undefined;
+}
+
+/** A second, single-threaded walk up to entry `invalid`, for the exact reason. */
+async function exactFailure(
+  source: LedgerSource,
+  size: number,
+  invalid: number,
+  auditOptions: ConstructorParameters<typeof LedgerAudit>[0],
+): Promise<VerifyFailure> {
+  const exact = new LedgerAudit(auditOptions);
+  for await (const item of source.entries(size)) {
+    if (item.notJson) return { type: 'notJson', seq: exact.position };
+    if (!exact.push(item.value, item.line).ok || exact.position > invalid) break;
+  }
+  // The source changed between the two walks if the exact walk got past the entry.
+  return exact.failure ?? { type: 'badProof', seq: invalid, proof: { type: 'invalidSignature' } };
+}
+
+async function checkSince(
+  options: VerifyOptions,
+  sinceNote: string,
+  trusted: { size: number; rootHash: Uint8Array },
+  current: { size: number; rootHash: Uint8Array },
+  genesis: SignedEntry<'Genesis'>,
+  report: VerifyReport,
+  failure: VerifyFailure | undefined,
+): Promise<VerifyFailure | undefined> {
+  const { backend, source } = options;
+  const logKey = checkpointKeyOf(genesis, backend);
+  const saved = verifyCheckpoint(sinceNote, { logKeys: [logKey], origin: genesis.origin, backend });
+  // Signatures below the saved size were skipped on the strength of this note: it must be this log's.
+  if (!saved.ok)
+    throw new ReadError(
+      `the --since checkpoint is not signed by this ledger's checkpoint key (${saved.reason.type})`,
+    );
+  report.since = { size: trusted.size, rootHash: toHex(trusted.rootHash), consistency: 'recomputed' };
+  if (failure !== undefined || source.consistencyProof === undefined || trusted.size > current.size)
+    return undefined;
+  const proof = await source.consistencyProof(trusted.size, current.size);
+  const consistent = verifyConsistency(
+    {
+      oldSize: trusted.size,
+      newSize: current.size,
+      oldRoot: trusted.rootHash,
+      newRoot: current.rootHash,
+      proof,
+    },
+    backend,
+  );
+  if (!consistent.ok)
+    return { type: 'notConsistent', size: trusted.size, trustedRoot: toHex(trusted.rootHash) };
+  report.since.consistency = 'proof';
+  return undefined;
+}
+
+async function rememberCheckpoint(
+  options: VerifyOptions,
+  statePath: string,
+  history: CheckpointHistory,
+  note: string,
+  genesis: SignedEntry<'Genesis'>,
+  audit: LedgerAudit,
+  report: VerifyReport,
+): Promise<ForkEvidence | undefined> {
+  const { backend } = options;
+  const logKey = checkpointKeyOf(genesis, backend);
+  const verified = verifyCheckpoint(note, { logKeys: [logKey], origin: genesis.origin, backend });
+  if (!verified.ok) return undefined;
+  const origin = genesis.origin;
+  const current = { note, size: verified.checkpoint.size, rootHash: toHex(verified.checkpoint.rootHash) };
+  const seen = trustedSeen(history, origin, logKey, backend);
+  const fork = findFork(seen, current, origin, (size) => audit.rootAt(size));
+  const newer = newerThanCurrent(seen, current);
+  if (newer.length > 0) {
+    report.warnings.push(
+      `this checkpoint (size ${current.size}) is older than one seen before (size ${Math.max(...newer.map((s) => s.size))}); consistency with it is not checked`,
+    );
+  }
+  await saveHistory(statePath, recordCheckpoint(history, origin, current));
+  return fork;
+}
+
+async function entryMode(options: VerifyOptions, seq: number, report: VerifyReport): Promise<void> {
+  const { source, backend } = options;
+  const actor = await source.actor();
+  report.actor = actor.id;
+  const checkpoint = await source.checkpoint();
+  const peek = peekCheckpoint(checkpoint);
+  if (seq >= peek.size) {
+    report.failure = { type: 'entryOutOfRange', seq, size: peek.size };
+    return;
+  }
+  let genesis: unknown;
+  let entry: { value: unknown; line?: Uint8Array } | undefined;
+  let proof: Uint8Array[] | undefined;
+  if (source.entry !== undefined && source.inclusionProof !== undefined) {
+    genesis = (await source.entry(0)).value;
+    entry = await source.entry(seq);
+    proof = await source.inclusionProof(seq, peek.size);
+  } else {
+    // A file: hash every line into the tree, keeping only the nodes the proof needs.
+    const collector = new InclusionCollector(seq, peek.size);
+    let tree: TreeState = EMPTY_TREE;
+    for await (const item of source.entries(peek.size)) {
+      if (tree.size === peek.size) break;
+      if (item.line === undefined) throw new ContentError('a file entry without its bytes');
+      if (tree.size === 0) genesis = item.value;
+      if (tree.size === seq) entry = item;
+      const appended = appendLeaf(tree, hashLeaf(item.line, backend), backend);
+      collector.offer(appended.nodes);
+      tree = appended.state;
+      if (tree.size % 4096 === 0) options.progress?.(tree.size, peek.size);
+    }
+    proof = collector.proof(backend);
+    if (proof === undefined || entry === undefined) {
+      report.failure = {
+        type: 'checkpointSize',
+        seq: tree.size,
+        entries: tree.size,
+        checkpointSize: peek.size,
+      };
+      return;
+    }
+  }
+  const result = verifyEntryInLog({
+    genesis,
+    checkpoint,
+    actorKeys: actor.keys,
+    seq,
+    entry: entry.value,
+    ...(entry.line === undefined ? {} : { line: entry.line }),
+    proof,
+    backend,
+  });
+  if (!result.ok) {
+    report.failure = result.failure;
+    return;
+  }
+  const e = result.entry as SignedEntry & { amount?: string; currency?: string };
+  report.entry = {
+    seq,
+    kind: e.kind,
+    leafHash: result.leafHash,
+    published: e.published,
+    ...(typeof e.amount === 'string' ? { amount: e.amount } : {}),
+    ...(typeof e.currency === 'string' ? { currency: e.currency } : {}),
+  };
+  report.checkpoint = { origin: peek.origin, size: result.size, rootHash: result.rootHash, note: checkpoint };
+}

@@ -1,0 +1,308 @@
+/**
+ * Where a ledger comes from: a bulk export file (node/export/bulk.ts: actor document, entry lines,
+ * checkpoint line), or a node over HTTP (the actor document, the outbox walked from its oldest page
+ * to its newest, the checkpoint and proofs from the node's API). Both stream: entries are handed
+ * out one at a time and nothing is kept. An I/O problem throws a {@link ReadError} (exit 2); a
+ * content problem is a verification failure, reported by the caller.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { splitLines } from '../../node/export/bulk.ts';
+import { classifyAddress } from '../../node/net/guard.ts';
+import { type AuditedActor, parseActorDocument, parseCheckpointLine } from '../../protocol/audit/actor.ts';
+import { fromHex, fromUtf8 } from '../../protocol/encoding.ts';
+import { FetchError, type HttpClient } from './http.ts';
+
+/** The ledger could not be read or fetched (exit 2). */
+export class ReadError extends Error {
+  override name = 'ReadError';
+}
+
+/** The source's content is not a ledger export/actor at all (exit 1, a verification failure). */
+export class ContentError extends Error {
+  override name = 'ContentError';
+  readonly failure: { type: 'sourceMalformed'; problem: string; seq?: number };
+  constructor(problem: string, seq?: number) {
+    super(problem);
+    this.failure = { type: 'sourceMalformed', problem, ...(seq === undefined ? {} : { seq }) };
+  }
+}
+
+/** One entry as a source hands it out: parsed, with its bytes when it came as a line. */
+export interface SourceEntry {
+  /** Undefined when the line is not JSON. */
+  value: unknown;
+  line?: Uint8Array;
+  notJson?: true;
+}
+
+/** A ledger to audit. */
+export interface LedgerSource {
+  readonly label: string;
+  readonly kind: 'file' | 'http';
+  actor(): Promise<AuditedActor>;
+  /** The latest checkpoint note. */
+  checkpoint(): Promise<string>;
+  /** The entries oldest first, at most `size` of them (a file hands out all it has). Re-openable. */
+  entries(size: number): AsyncIterable<SourceEntry>;
+  /** One entry (HTTP only: a file is streamed instead). */
+  entry?(seq: number): Promise<SourceEntry>;
+  inclusionProof?(seq: number, size: number): Promise<Uint8Array[]>;
+  consistencyProof?(from: number, to: number): Promise<Uint8Array[]>;
+  close(): void;
+}
+
+const MAX_TAIL_BYTES = 256 * 1024;
+const ACTIVITY_JSON =
+  'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
+const MAX_ACTOR_BYTES = 1024 * 1024;
+const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+const MAX_ENTRY_BYTES = 64 * 1024 + 1024;
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(fromUtf8(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A bulk export file. */
+export class FileSource implements LedgerSource {
+  readonly kind = 'file' as const;
+  readonly label: string;
+  readonly #path: string;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.label = path;
+  }
+
+  async actor(): Promise<AuditedActor> {
+    for await (const line of this.#lines()) {
+      const parsed = parseActorDocument(parseJson(line));
+      if (!parsed.ok) throw new ContentError(`line 1: ${parsed.problem}`);
+      return parsed.actor;
+    }
+    throw new ContentError('the file is empty');
+  }
+
+  async checkpoint(): Promise<string> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.#path, 'r');
+    } catch (error) {
+      throw new ReadError(`cannot read ${this.#path}: ${(error as Error).message}`);
+    }
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, MAX_TAIL_BYTES);
+      const tail = new Uint8Array(length);
+      await handle.read(tail, 0, length, size - length);
+      if (tail[length - 1] !== 10)
+        throw new ContentError('the file does not end with a newline (truncated?)');
+      const start = tail.lastIndexOf(10, length - 2) + 1;
+      const parsed = parseCheckpointLine(parseJson(tail.subarray(start, length - 1)));
+      if (!parsed.ok) throw new ContentError(parsed.problem);
+      return parsed.note;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async *entries(): AsyncIterable<SourceEntry> {
+    let index = 0;
+    let held: Uint8Array | undefined;
+    for await (const line of this.#lines()) {
+      index += 1;
+      if (index === 1) continue;
+      // One line of lookahead: the last line is the checkpoint, not an entry.
+      if (held !== undefined) {
+        const value = parseJson(held);
+        yield value === undefined ? { value, line: held, notJson: true } : { value, line: held };
+      }
+      held = new Uint8Array(line);
+    }
+  }
+
+  close(): void {}
+
+  async *#lines(): AsyncIterable<Uint8Array> {
+    const stream = createReadStream(this.#path, { highWaterMark: 256 * 1024 });
+    try {
+      for await (const line of splitLines(stream)) yield line;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'IMPORT_INVALID')
+        throw new ContentError(
+          (error as { details?: { problem?: string } }).details?.problem ?? (error as Error).message,
+        );
+      throw new ReadError(`cannot read ${this.#path}: ${(error as Error).message}`);
+    } finally {
+      stream.destroy();
+    }
+  }
+}
+
+/** A node serving the actor over HTTP (ActivityPub outbox and the node's ledger API). */
+export class HttpSource implements LedgerSource {
+  readonly kind = 'http' as const;
+  readonly label: string;
+  readonly #client: HttpClient;
+  readonly #actorUrl: string;
+  #actor: AuditedActor | undefined;
+
+  constructor(client: HttpClient, actorUrl: string) {
+    this.#client = client;
+    this.#actorUrl = actorUrl;
+    this.label = actorUrl;
+  }
+
+  async actor(): Promise<AuditedActor> {
+    const doc = await this.#get(() =>
+      this.#client.getJson(this.#actorUrl, { accept: ACTIVITY_JSON, maxBytes: MAX_ACTOR_BYTES }),
+    );
+    const parsed = parseActorDocument(doc);
+    if (!parsed.ok) throw new ContentError(parsed.problem);
+    if (new URL(parsed.actor.id).origin !== new URL(this.#actorUrl).origin)
+      throw new ContentError(`the actor's id ${parsed.actor.id} is not on ${new URL(this.#actorUrl).origin}`);
+    this.#actor = parsed.actor;
+    return parsed.actor;
+  }
+
+  async checkpoint(): Promise<string> {
+    const url = `${await this.#api()}/checkpoint`;
+    const bytes = await this.#get(() =>
+      this.#client.get(url, { accept: 'text/plain', maxBytes: 128 * 1024 }),
+    );
+    return fromUtf8(bytes);
+  }
+
+  async *entries(size: number): AsyncIterable<SourceEntry> {
+    if (size === 0) return;
+    const actor = await this.#known();
+    const outbox = actor.outbox ?? `${actor.id}/outbox`;
+    const origin = new URL(actor.id).origin;
+    const collection = (await this.#get(() =>
+      this.#client.getJson(outbox, { accept: ACTIVITY_JSON, maxBytes: MAX_ACTOR_BYTES }),
+    )) as Record<string, unknown>;
+    let next = typeof collection?.last === 'string' ? collection.last : undefined;
+    let given = 0;
+    // Every page must bring at least one entry, so a hostile server cannot loop the walk.
+    for (let pages = 0; next !== undefined && given < size; pages++) {
+      if (pages > size) throw new ContentError('the outbox has more pages than entries');
+      const url = next;
+      if (new URL(url).origin !== origin)
+        throw new ContentError(`an outbox page is off the actor's origin: ${url}`);
+      const page = (await this.#get(() =>
+        this.#client.getJson(url, { accept: ACTIVITY_JSON, maxBytes: MAX_PAGE_BYTES }),
+      )) as Record<string, unknown>;
+      const items = Array.isArray(page?.orderedItems) ? [...page.orderedItems].reverse() : [];
+      if (items.length === 0) throw new ContentError(`an outbox page has no items: ${url}`);
+      for (const item of items) {
+        if (given >= size) return;
+        const object = (item as { object?: unknown } | null)?.object;
+        given += 1;
+        yield { value: object };
+      }
+      next = typeof page.prev === 'string' ? page.prev : undefined;
+    }
+  }
+
+  async entry(seq: number): Promise<SourceEntry> {
+    const actor = await this.#known();
+    const line = await this.#get(() =>
+      this.#client.get(`${actor.id}/ledger/${seq}`, { accept: ACTIVITY_JSON, maxBytes: MAX_ENTRY_BYTES }),
+    );
+    const value = parseJson(line);
+    return value === undefined ? { value, line, notJson: true } : { value, line };
+  }
+
+  async inclusionProof(seq: number, size: number): Promise<Uint8Array[]> {
+    const answer = await this.#get(async () =>
+      this.#client.getJson(`${await this.#api()}/proofs/inclusion?seq=${seq}&size=${size}`, {
+        accept: 'application/json',
+        maxBytes: 64 * 1024,
+      }),
+    );
+    return hashesOf(answer);
+  }
+
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    const answer = await this.#get(async () =>
+      this.#client.getJson(`${await this.#api()}/proofs/consistency?from=${from}&to=${to}`, {
+        accept: 'application/json',
+        maxBytes: 64 * 1024,
+      }),
+    );
+    return hashesOf(answer);
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  async #known(): Promise<AuditedActor> {
+    return this.#actor ?? (await this.actor());
+  }
+
+  /** The node's ledger API for the actor: `<origin>/api/actors/<name>` for `<origin>/actors/<name>`. */
+  async #api(): Promise<string> {
+    const actor = await this.#known();
+    const url = new URL(actor.id);
+    const name = url.pathname.split('/').pop() ?? '';
+    return `${url.origin}/api/actors/${encodeURIComponent(name)}`;
+  }
+
+  async #get<T>(fetch: () => Promise<T>): Promise<T> {
+    try {
+      return await fetch();
+    } catch (error) {
+      if (error instanceof FetchError) throw new ReadError(error.message);
+      throw error;
+    }
+  }
+}
+
+function hashesOf(answer: unknown): Uint8Array[] {
+  const hashes = (answer as { hashes?: unknown } | null)?.hashes;
+  if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))
+    throw new ContentError('the proof answer has no list of hex hashes');
+  return hashes.map((h) => fromHex(h as string));
+}
+
+/**
+ * The actor URL of a handle `@name@domain` through WebFinger (RFC 7033): the `self` link of type
+ * ActivityStreams. Plain http only where private addresses are allowed (loopback test nodes).
+ */
+export async function resolveHandle(client: HttpClient, handle: string): Promise<string> {
+  const match = /^@?([^@\s]+)@([^@\s/]+)$/.exec(handle);
+  if (match === null) throw new ReadError(`not a handle: ${handle}`);
+  const [, name, domain] = match as unknown as [string, string, string];
+  const host = new URL(`http://${domain}`).hostname;
+  const local = host === 'localhost' || !['public', undefined].includes(classifyAddress(host));
+  const scheme = client.allowPrivateAddress && local ? 'http' : 'https';
+  const resource = encodeURIComponent(`acct:${name}@${domain}`);
+  const url = `${scheme}://${domain}/.well-known/webfinger?resource=${resource}`;
+  let answer: unknown;
+  try {
+    answer = await client.getJson(url, {
+      accept: 'application/jrd+json, application/json',
+      maxBytes: 64 * 1024,
+    });
+  } catch (error) {
+    if (error instanceof FetchError) throw new ReadError(error.message);
+    throw error;
+  }
+  const links = (answer as { links?: unknown } | null)?.links;
+  const self = Array.isArray(links)
+    ? links.find(
+        (l) =>
+          l?.rel === 'self' &&
+          typeof l.href === 'string' &&
+          /^application\/(activity\+json|ld\+json)/.test(String(l.type ?? '')),
+      )
+    : undefined;
+  if (self === undefined) throw new ReadError(`WebFinger names no ActivityPub actor for ${handle}`);
+  return self.href as string;
+}
