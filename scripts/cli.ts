@@ -17,6 +17,8 @@ export const USAGE = `Usage: cagnotte <command> [options]
       Append N realistic entries through the API; prints how many were acknowledged.
   admin add --data DIR --actor NAME --username USER [--email ADDR]
   token create --data DIR --actor NAME --username USER [--label TEXT]
+  verify SOURCE [--json] [--entry N] [--since FILE] [--state FILE] [--save-checkpoint FILE]
+      Audit a ledger (an export file, an actor URL or @name@domain); exit 0 verified, 1 failed, 2 unreadable.
 
 Every command also takes --config FILE (JSON); CAGNOTTE_* environment variables apply too.`;
 
@@ -45,6 +47,10 @@ const COMMANDS: Record<string, Command> = {
   ),
   export: lazy(transfer, (m) => m.exportCommand),
   import: lazy(transfer, (m) => m.importCommand),
+  verify: lazy(
+    () => import('./verify.ts'),
+    (m) => m.verifyCommand,
+  ),
 };
 const SUBCOMMANDS: Record<string, Record<string, Command>> = {
   admin: { add: lazy(admin, (m) => m.adminAdd) },
