@@ -1,0 +1,238 @@
+/**
+ * The host as witness of its members' logs. A collective offers its signed checkpoint and a
+ * consistency proof from the last checkpoint this host cosigned; the host checks the signature
+ * and the proof (protocol/host/witness.ts), then reads the collective's entries up to that size,
+ * verifies them as a chain, rebuilds the Merkle root from them, and checks that every new entry
+ * that moves money while this host holds it is one the host attested (its receipt, its
+ * countersignature, its payout, each linked to the host's own entry). Only then does it return
+ * a C2SP cosignature. A checkpoint that contradicts the cosigned one is refused and both signed
+ * notes are kept as evidence, served to anyone.
+ */
+
+import { ChainVerifier } from '../../protocol/chain.ts';
+import { fromHex, toHex } from '../../protocol/encoding.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
+import { linkedHostEntry } from '../../protocol/host/links.ts';
+import { checkForCosigning, cosignatureLine, type WitnessFailure } from '../../protocol/host/witness.ts';
+import { appendLeaf, EMPTY_TREE, type TreeState, treeRoot } from '../../protocol/merkle/tree.ts';
+import { decodeMultikey } from '../../protocol/multikey.ts';
+import { type NoteVerifierKey, noteKeyId, SIG_TYPE_ED25519 } from '../../protocol/note.ts';
+import { AppError } from '../errors.ts';
+import type { HostCore } from './core.ts';
+import type { CountersignRecord, EvidenceRecord, MemberRecord, WitnessRecord } from './types.ts';
+
+/** What the host answers a cosigning request with. */
+export interface CosignAnswer {
+  size: number;
+  /** The cosignature line (`— <name> <base64>\n`). */
+  cosignature: string;
+  /** The collective's note with the cosignature appended. */
+  cosigned: string;
+}
+
+/** The witness of one host. */
+export class Witness {
+  readonly #core: HostCore;
+
+  constructor(core: HostCore) {
+    this.#core = core;
+  }
+
+  /** The witness's public key (type 0x04) for verifiers. */
+  key(): NoteVerifierKey {
+    const { name, keyId, type, publicKey } = this.#core.witnessKey();
+    return { name, keyId, type, publicKey };
+  }
+
+  /** The last checkpoint cosigned for `collective`, if any. */
+  last(collective: string): Promise<WitnessRecord | undefined> {
+    return this.#core.records.get<WitnessRecord>('witness', collective);
+  }
+
+  /** Evidence kept, for one collective or all. */
+  evidence(collective?: string): Promise<EvidenceRecord[]> {
+    return this.#core.records.list<EvidenceRecord>(
+      'evidence',
+      collective === undefined ? undefined : `${collective} `,
+    );
+  }
+
+  /** Checks and cosigns a checkpoint; the same checkpoint again gets the same cosignature. */
+  cosign(input: { collective: string; note: string; proof: readonly string[] }): Promise<CosignAnswer> {
+    const core = this.#core;
+    return core.records.exclusive(async () => {
+      const member = await core.activeMember(input.collective);
+      const last = await this.last(input.collective);
+      let proof: Uint8Array[];
+      try {
+        proof = input.proof.map(fromHex);
+      } catch {
+        throw new AppError('VALIDATION_FAILED', 'The consistency proof is not hex.');
+      }
+      const check = checkForCosigning({
+        note: input.note,
+        proof,
+        logKey: logKeyOf(member, core),
+        origin: member.origin,
+        ...(last === undefined
+          ? {}
+          : { last: { size: last.size, rootHash: fromHex(last.rootHash), note: last.note } }),
+        backend: core.backend,
+      });
+      if (!check.ok) return this.#refuse(input, check.reason, last);
+      if (check.unchanged && last !== undefined) {
+        return { size: last.size, cosignature: last.cosignature, cosigned: last.cosigned };
+      }
+      const { size, rootHash } = check.checkpoint;
+      const tree = await this.#checkEntries(input.collective, size, last?.size ?? 0);
+      if (toHex(treeRoot(tree, core.backend)) !== toHex(rootHash) || tree.size !== size) {
+        await this.#keep(input, 'entriesMismatch', last, { served: tree.size });
+        throw new AppError('CHECKPOINT_CONFLICT', 'The entries served do not make the signed root.', {
+          problem: 'entriesMismatch',
+        });
+      }
+      const cosignature = cosignatureLine(
+        check.checkpoint,
+        core.witnessKey(),
+        Math.floor(core.now().getTime() / 1000),
+        core.backend,
+      );
+      const record: WitnessRecord = {
+        collective: input.collective,
+        size,
+        rootHash: toHex(rootHash),
+        note: input.note,
+        cosigned: `${input.note}${cosignature}`,
+        cosignature,
+      };
+      await core.records.put([['witness', input.collective, record]]);
+      return { size, cosignature, cosigned: record.cosigned };
+    });
+  }
+
+  async #refuse(
+    input: { collective: string; note: string; proof: readonly string[] },
+    reason: WitnessFailure,
+    last: WitnessRecord | undefined,
+  ): Promise<never> {
+    switch (reason.type) {
+      case 'checkpoint':
+        throw new AppError('CHECKPOINT_INVALID', undefined, { reason: reason.failure });
+      case 'stale':
+        throw new AppError('CHECKPOINT_STALE', undefined, {
+          size: reason.size,
+          cosignedSize: reason.cosignedSize,
+        });
+      case 'fork':
+      case 'inconsistent': {
+        const evidence = await this.#keep(input, reason.type, last, reason);
+        throw new AppError('CHECKPOINT_CONFLICT', undefined, { problem: reason.type, evidence: evidence.id });
+      }
+    }
+  }
+
+  async #keep(
+    input: { collective: string; note: string; proof: readonly string[] },
+    kind: EvidenceRecord['kind'],
+    last: WitnessRecord | undefined,
+    detail: unknown,
+  ): Promise<EvidenceRecord> {
+    const core = this.#core;
+    const at = core.stamp();
+    const id = `${input.collective} ${at} ${toHex(core.backend.sha256(new TextEncoder().encode(input.note))).slice(0, 16)}`;
+    const record: EvidenceRecord = {
+      id,
+      collective: input.collective,
+      kind,
+      cosigned: last?.note ?? '',
+      offered: input.note,
+      proof: [...input.proof],
+      detail,
+      at,
+    };
+    await core.records.put([['evidence', id, record]]);
+    return record;
+  }
+
+  /**
+   * Verifies the collective's first `size` entries as a chain, checks the money entries from
+   * `from` on, and returns the Merkle tree they make.
+   */
+  async #checkEntries(collective: string, size: number, from: number): Promise<TreeState> {
+    const core = this.#core;
+    const verifier = new ChainVerifier({ actor: collective, backend: core.backend });
+    let tree = EMPTY_TREE;
+    for await (const value of core.source.entries(collective, 0)) {
+      if (tree.size === size) break;
+      const step = verifier.push(value);
+      if (!step.ok) {
+        throw new AppError('CHECKPOINT_UNATTESTED', 'The collective ledger does not verify.', {
+          problem: 'chainInvalid',
+          reason: step.reason,
+        });
+      }
+      tree = appendLeaf(tree, step.leafHash, core.backend).state;
+      const entry = value as SignedEntry;
+      if (step.seq >= from && verifier.head?.host?.id === core.id) {
+        const problem = await this.#unattested(collective, entry);
+        if (problem !== undefined) {
+          throw new AppError('CHECKPOINT_UNATTESTED', undefined, {
+            seq: step.seq,
+            kind: entry.kind,
+            problem,
+          });
+        }
+      }
+    }
+    return tree;
+  }
+
+  /** Why a money entry recorded while this host holds the money is not one it attested. */
+  async #unattested(collective: string, entry: SignedEntry): Promise<string | undefined> {
+    const core = this.#core;
+    const linked = async (memo: string | undefined, direction: 'in' | 'out', amount: string) => {
+      const hash = linkedHostEntry(memo);
+      const record = hash === undefined ? undefined : await core.ledger.getByHash(hash);
+      const t = record?.entry as SignedEntry<'Transfer'> | undefined;
+      return (
+        t?.kind === 'Transfer' &&
+        t.direction === direction &&
+        t.counterparty === collective &&
+        t.amount === amount
+      );
+    };
+    switch (entry.kind) {
+      case 'Contribution': {
+        const c = entry as SignedEntry<'Contribution'>;
+        if (c.receipt === undefined) return 'contributionWithoutReceipt';
+        return (await linked(c.receipt.memo, 'in', c.amount)) ? undefined : 'receiptNotOnHostLedger';
+      }
+      case 'ExpenseCountersigned': {
+        const e = entry as SignedEntry<'ExpenseCountersigned'>;
+        const r = await core.records.get<CountersignRecord>('countersign', `${collective} ${e.expense}`);
+        return r?.state === 'countersigned' || r?.state === 'paid' ? undefined : 'countersignatureNotIssued';
+      }
+      case 'ExpensePaid': {
+        const p = entry as SignedEntry<'ExpensePaid'>;
+        return (await linked(p.payout?.memo, 'out', p.amount)) ? undefined : 'payoutNotOnHostLedger';
+      }
+      case 'Refund':
+      case 'Transfer':
+        return 'notAttestedByHost';
+      default:
+        return undefined;
+    }
+  }
+}
+
+function logKeyOf(member: MemberRecord, core: HostCore): NoteVerifierKey {
+  const decoded = decodeMultikey(member.checkpointKey);
+  if (!decoded.ok)
+    throw new AppError('CHECKPOINT_INVALID', "The collective's checkpoint key does not decode.");
+  return {
+    name: member.origin,
+    keyId: noteKeyId(member.origin, SIG_TYPE_ED25519, decoded.publicKey, core.backend),
+    type: SIG_TYPE_ED25519,
+    publicKey: decoded.publicKey,
+  };
+}
