@@ -5,6 +5,7 @@
  */
 import * as ed from '@noble/ed25519';
 import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
+import { utf8 } from './encoding.ts';
 
 ed.hashes.sha512 = sha512;
 
@@ -20,7 +21,8 @@ export interface CryptoBackend {
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   /** The 32-byte public key of a seed. */
   publicKey(secretKey: Uint8Array): Uint8Array;
-  sha256(data: Uint8Array): Uint8Array;
+  /** SHA-256 of bytes, or of a string's UTF-8 bytes (which a native backend encodes itself). */
+  sha256(data: Uint8Array | string): Uint8Array;
 }
 
 /** An Ed25519 key pair; `secretKey` is the 32-byte seed. */
@@ -42,7 +44,7 @@ export const nobleBackend: CryptoBackend = {
     }
   },
   publicKey: (secretKey) => ed.getPublicKey(secretKey),
-  sha256: (data) => nobleSha256(data),
+  sha256: (data) => nobleSha256(typeof data === 'string' ? utf8(data) : data),
 };
 
 /**

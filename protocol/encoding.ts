@@ -117,51 +117,80 @@ const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const B58_LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < B58.length; i++) B58_LOOKUP[B58.charCodeAt(i)] = i;
 
+// Base58 works on wide limbs (58^5 digits per limb, 16 bits of input per step) so that a 64-byte
+// proof value costs a few hundred float operations instead of thousands of byte steps: every
+// entry signed or verified goes through here. Every intermediate stays below 2^53, so doubles
+// compute it exactly.
+const B58_LIMB = 58 ** 5;
+
 /** Bitcoin base58 (no multibase prefix). */
 export function toBase58(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  // Big-endian base-58 digits in a typed buffer sized for the worst case (log 256 / log 58 ≈ 1.37);
-  // every proof value goes through here, so no array growth and no per-digit allocation.
-  const size = (((bytes.length - zeros) * 138) / 100 + 1) | 0;
-  const digits = new Uint8Array(size);
-  let length = 0;
-  for (let i = zeros; i < bytes.length; i++) {
-    let carry = bytes[i] as number;
-    let j = 0;
-    for (let k = size - 1; (carry !== 0 || j < length) && k >= 0; k--, j++) {
-      carry += 256 * (digits[k] as number);
-      digits[k] = carry % 58;
-      carry = (carry / 58) | 0;
+  // Little-endian limbs of 5 base-58 digits each.
+  const limbs: number[] = [];
+  let i = zeros;
+  if ((bytes.length - zeros) % 2 === 1) limbs.push(bytes[i++] as number);
+  for (; i < bytes.length; i += 2) {
+    let carry = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+    for (let j = 0; j < limbs.length; j++) {
+      const x = (limbs[j] as number) * 65536 + carry;
+      carry = Math.floor(x / B58_LIMB);
+      limbs[j] = x - carry * B58_LIMB;
     }
-    length = j;
+    while (carry > 0) {
+      const next = Math.floor(carry / B58_LIMB);
+      limbs.push(carry - next * B58_LIMB);
+      carry = next;
+    }
   }
-  let out = '1'.repeat(zeros);
-  for (let k = size - length; k < size; k++) out += B58[digits[k] as number];
-  return out;
+  let digits = '';
+  for (let j = 0; j < limbs.length; j++) {
+    let limb = limbs[j] as number;
+    const last = j === limbs.length - 1;
+    for (let d = 0; d < 5 && (!last || limb > 0); d++) {
+      digits = B58[limb % 58] + digits;
+      limb = Math.floor(limb / 58);
+    }
+  }
+  return '1'.repeat(zeros) + digits;
 }
 
 /** Parses bitcoin base58; throws on a character outside the alphabet. */
 export function fromBase58(text: string): Uint8Array {
   let zeros = 0;
   while (zeros < text.length && text[zeros] === '1') zeros++;
-  const bytes: number[] = [];
-  for (let i = zeros; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    let carry = code < 128 ? (B58_LOOKUP[code] as number) : -1;
-    if (carry < 0) throw new EncodingError('invalid base58 character');
-    for (let j = 0; j < bytes.length; j++) {
-      carry += (bytes[j] as number) * 58;
-      bytes[j] = carry & 255;
-      carry >>= 8;
+  // Little-endian 16-bit limbs, fed up to 5 base-58 digits at a time.
+  const limbs: number[] = [];
+  for (let i = zeros; i < text.length; ) {
+    let chunk = 0;
+    let scale = 1;
+    for (let d = 0; d < 5 && i < text.length; d++, i++) {
+      const code = text.charCodeAt(i);
+      const value = code < 128 ? (B58_LOOKUP[code] as number) : -1;
+      if (value < 0) throw new EncodingError('invalid base58 character');
+      chunk = chunk * 58 + value;
+      scale *= 58;
+    }
+    let carry = chunk;
+    for (let j = 0; j < limbs.length; j++) {
+      const x = (limbs[j] as number) * scale + carry;
+      carry = Math.floor(x / 65536);
+      limbs[j] = x - carry * 65536;
     }
     while (carry > 0) {
-      bytes.push(carry & 255);
-      carry >>= 8;
+      limbs.push(carry % 65536);
+      carry = Math.floor(carry / 65536);
     }
   }
-  const out = new Uint8Array(zeros + bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[out.length - 1 - i] = bytes[i] as number;
+  let length = limbs.length * 2;
+  if (length > 0 && (limbs[limbs.length - 1] as number) < 256) length--;
+  const out = new Uint8Array(zeros + length);
+  for (let j = 0, k = out.length - 1; k >= zeros; j++) {
+    const limb = limbs[j] as number;
+    out[k--] = limb & 255;
+    if (k >= zeros) out[k--] = limb >> 8;
+  }
   return out;
 }
 

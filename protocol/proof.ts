@@ -5,7 +5,7 @@
  * `proofPurpose`, `created`, `proofValue`, and nothing else.
  */
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
-import { concatBytes, EncodingError, fromBase58, toBase58, utf8 } from './encoding.ts';
+import { concatBytes, EncodingError, fromBase58, toBase58 } from './encoding.ts';
 import {
   CanonicalizationError,
   canonicalBytes,
@@ -115,7 +115,7 @@ export function signDocument<T extends JsonObject>(
     unsecuredText += `${JSON.stringify(key)}:${members.get(key)}`;
   }
   unsecuredText += '}';
-  const data = concatBytes(backend.sha256(utf8(configText)), backend.sha256(utf8(unsecuredText)));
+  const data = concatBytes(backend.sha256(configText), backend.sha256(unsecuredText));
   const proofValue = `z${toBase58(backend.sign(data, options.secretKey))}`;
   members.set('proof', proofConfigText(context, created, options.verificationMethod, proofValue));
   let canonical = '{';
@@ -268,10 +268,7 @@ export function verifyProofMembers(
   if (signature.length !== 64) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
   const backend = options.backend ?? nobleBackend;
   const configText = proofConfigText(proofContext, config.created, config.verificationMethod);
-  const data = concatBytes(
-    backend.sha256(utf8(configText)),
-    backend.sha256(utf8(joinMembers(members, 'proof'))),
-  );
+  const data = concatBytes(backend.sha256(configText), backend.sha256(joinMembers(members, 'proof')));
   if (!backend.verify(signature, data, options.publicKey))
     return { ok: false, reason: { type: 'invalidSignature' } };
   return { ok: true, proof: parsed.proof };
