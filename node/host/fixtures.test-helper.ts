@@ -80,7 +80,10 @@ export interface Story {
 
 export async function story(t: { teardown(fn: () => unknown): void }): Promise<Story> {
   let clock = Date.parse('2026-11-27T10:00:00Z');
-  const now = () => new Date((clock += 1000));
+  const now = () => {
+    clock += 1000;
+    return new Date(clock);
+  };
   const hostNode = await node('https://host.example', 'brussels-together', 'Organization', now);
   const collectiveNode = await node('https://repair.example', 'repair-cafe', 'Group', now);
   const other = await createActor({
