@@ -21,7 +21,6 @@ export const CAGNOTTE_VOCAB = 'https://w3id.org/cagnotte/ns#';
 export const CAGNOTTE_CONTEXT_DOCUMENT = {
   '@context': {
     '@version': 1.1,
-    '@protected': true,
     cg: 'https://w3id.org/cagnotte/ns#',
     xsd: 'http://www.w3.org/2001/XMLSchema#',
     sec: 'https://w3id.org/security#',

@@ -126,14 +126,9 @@ t.test('host-signed objects embedded in entries verify with Fedify against the h
 });
 
 // verifyObject goes further than verifyProof: it expands the entry as JSON-LD, parses it as a
-// Note and checks that the signing key belongs to the actor it is attributed to. Expansion fails
-// today: the proof's `@context` (equal to the document's, as Mastodon requires) applies
-// ActivityStreams again below the @protected Cagnotte context, which redefines AS's `items`,
-// `prev` and `origin`: "tried to redefine a protected term". Without `@protected` every kind
-// expands and verifies. Marked todo until protocol/context.ts changes.
+// Note and checks that the signing key belongs to the actor it is attributed to.
 t.test(
   'Fedify verifyObject accepts every entry as a Note attributed to the actor that signed it',
-  { todo: 'protocol/context.ts: @protected clashes with the proof re-applying ActivityStreams' },
   async (t) => {
     const w = everyKindLedger();
     const loader = ledgerLoader();
