@@ -44,6 +44,7 @@ t.test('a rejected application leaves the collective without a host', async (t) 
   });
   const stranger = await s.side.application({ host: 'https://elsewhere.example/actors/x', terms: TERMS });
   await t.rejects(s.host.applications.receive(stranger), {
+    code: 'HOST_APPLICATION_INVALID',
     details: { problem: 'it is addressed to another host' },
   });
 });

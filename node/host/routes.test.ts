@@ -1,0 +1,142 @@
+// The host admin API through the node's real app (inject) on a real LevelDB: auth like the other
+// admin routes, schemas on every route, and the money-in path down to the CSV of the accounts.
+import t from 'tap';
+import { bearer, testNode } from '../routes/test-helpers.ts';
+import { TERMS } from './fixtures.test-helper.ts';
+import { hostRoutes } from './routes.ts';
+import { HostService } from './service.ts';
+
+t.test('host admin routes', async (t) => {
+  const { app, node } = await testNode(t);
+  const handle = await node.actors.create({ name: 'brussels-together', host: true, currency: 'EUR' });
+  const garden = await node.actors.create({ name: 'garden', host: false, currency: 'EUR' });
+  const account = async (actor: { info: { name: string; id: string } }, username: string) =>
+    node.auth.createToken(
+      await node.auth.createAccount({
+        actor: actor.info.name,
+        actorId: actor.info.id,
+        username,
+        password: `${username} has a long password`,
+      }),
+      'test',
+    );
+  const hostToken = await account(handle, 'hanna');
+  const gardenToken = await account(garden, 'gita');
+  const host = new HostService({
+    ledger: handle.ledger,
+    store: node.store,
+    terms: TERMS,
+    source: {
+      async *entries(collective, from = 0) {
+        if (collective !== garden.info.id) return;
+        let cursor: string | undefined = String(from);
+        while (cursor !== undefined) {
+          const page = await garden.ledger.page({ order: 'oldest', cursor, limit: 200 });
+          for (const r of page.items) yield r.entry;
+          cursor = page.next;
+        }
+      },
+    },
+  });
+  await app.register(hostRoutes, {
+    hosts: { get: async (name) => (name === 'brussels-together' ? host : undefined) },
+  });
+
+  const base = '/api/hosts/brussels-together';
+  t.match((await app.inject({ url: `${base}/terms` })).json(), {
+    feeBasisPoints: 500,
+    hostKey: host.core.hostKey(),
+  });
+  t.equal((await app.inject({ url: `${base}/members` })).statusCode, 401, 'admin only');
+  t.equal(
+    (await app.inject({ url: `${base}/members`, headers: bearer(gardenToken) })).statusCode,
+    403,
+    'of this host',
+  );
+  t.match((await app.inject({ url: '/api/hosts/garden/members', headers: bearer(gardenToken) })).json(), {
+    error: { code: 'HOST_NOT_FOUND' },
+  });
+
+  // The collective applies (in process; ActivityPub transport is not wired yet) and is accepted over the API.
+  const { CollectiveHostSide } = await import('./collective.ts');
+  const side = new CollectiveHostSide(garden.ledger);
+  const application = await side.application({ host: host.id, terms: TERMS });
+  const received = await host.applications.receive(application);
+  t.match(
+    (await app.inject({ url: `${base}/applications?status=pending`, headers: bearer(hostToken) })).json(),
+    {
+      items: [{ id: received.id, status: 'pending' }],
+    },
+  );
+  const decision = await app.inject({
+    method: 'POST',
+    url: `${base}/applications/${received.id}/decision`,
+    headers: bearer(hostToken),
+    payload: { decision: 'accepted' },
+  });
+  t.equal(decision.statusCode, 200);
+  await side
+    .recordMembership(decision.json(), { host: host.id, hostPublicKey: new Uint8Array(0), application })
+    .then(
+      () => t.fail('an empty key cannot verify'),
+      (error) => t.equal(error.code, 'HOST_SIGNATURE_INVALID'),
+    );
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: `${base}/applications/${received.id}/decision`,
+        headers: bearer(hostToken),
+        payload: { decision: 'maybe' },
+      })
+    ).json().error.code,
+    'VALIDATION_FAILED',
+  );
+
+  // Money in over the API: a confirmation and a statement; members show what the host holds.
+  const one = await host.funds.pledge({ collective: garden.info.id, name: 'Ann' });
+  const two = await host.funds.pledge({ collective: garden.info.id });
+  t.match((await app.inject({ url: `${base}/pledges?status=awaiting`, headers: bearer(hostToken) })).json(), {
+    items: [{ reference: one.reference }, { reference: two.reference }],
+  });
+  const confirmed = await app.inject({
+    method: 'POST',
+    url: `${base}/pledges/confirm`,
+    headers: bearer(hostToken),
+    payload: { reference: one.reference, amount: '25' },
+  });
+  t.match(confirmed.json(), { amount: '25.00', fee: '1.25', receipt: { type: 'Receipt', amount: '25.00' } });
+  const statement = await app.inject({
+    method: 'POST',
+    url: `${base}/statements`,
+    headers: bearer(hostToken),
+    payload: {
+      csv: `amount,communication\n10.00,${two.reference}\n3.00,nothing\n`,
+      mapping: { amount: 'amount', description: 'communication' },
+    },
+  });
+  t.match(statement.json(), {
+    confirmed: [{ reference: two.reference }],
+    unmatched: [{ line: 3, reason: 'noReference' }],
+  });
+  t.match((await app.inject({ url: `${base}/members`, headers: bearer(hostToken) })).json(), {
+    items: [{ collective: garden.info.id, received: '35.00', fees: '1.75', held: '33.25' }],
+  });
+  t.same((await app.inject({ url: `${base}/countersign`, headers: bearer(hostToken) })).json(), {
+    items: [],
+  });
+  t.same((await app.inject({ url: `${base}/payouts`, headers: bearer(hostToken) })).json(), { items: [] });
+  t.same((await app.inject({ url: `${base}/evidence` })).json(), { items: [] }, 'evidence is public');
+
+  const csv = await app.inject({ url: `${base}/accounts.csv`, headers: bearer(hostToken) });
+  t.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
+  const lines = csv.body.trimEnd().split('\r\n');
+  t.equal(lines[0], 'seq,date,direction,collective,amount,currency,memo,leafHash');
+  t.equal(lines.length, 3);
+  t.match(
+    lines[1],
+    new RegExp(
+      `^\\d+,2\\d{3}-[^,]+,in,${garden.info.id},25\\.00,EUR,received ${one.reference.replaceAll('+', '\\+')},[0-9a-f]{64}$`,
+    ),
+  );
+});
