@@ -113,7 +113,14 @@ export async function runVerify(
       exitCode: 2,
       error: message,
       warnings: [],
-      stats: { elapsedMs: 0, entriesPerSecond: 0, workers: 0, batchesOnWorkers: 0, batchesInline: 0 },
+      stats: {
+        peakRssMb: 0,
+        elapsedMs: 0,
+        entriesPerSecond: 0,
+        workers: 0,
+        batchesOnWorkers: 0,
+        batchesInline: 0,
+      },
     };
   }
   const report = await verifySource({

@@ -76,6 +76,8 @@ export interface VerifyReport {
   error?: string;
   warnings: string[];
   stats: {
+    /** Peak resident memory of the whole process (worker threads included), in MiB. */
+    peakRssMb: number;
     elapsedMs: number;
     entriesPerSecond: number;
     workers: number;
@@ -112,7 +114,14 @@ export async function verifySource(options: VerifyOptions): Promise<VerifyReport
     verified: false,
     exitCode: 2,
     warnings: [],
-    stats: { elapsedMs: 0, entriesPerSecond: 0, workers: 0, batchesOnWorkers: 0, batchesInline: 0 },
+    stats: {
+      peakRssMb: 0,
+      elapsedMs: 0,
+      entriesPerSecond: 0,
+      workers: 0,
+      batchesOnWorkers: 0,
+      batchesInline: 0,
+    },
   };
   try {
     if (options.entry !== undefined) await entryMode(options, options.entry, report);
@@ -133,6 +142,7 @@ export async function verifySource(options: VerifyOptions): Promise<VerifyReport
   report.stats.elapsedMs = Math.round(performance.now() - started);
   const done = report.summary?.entries ?? 0;
   report.stats.entriesPerSecond = Math.round(done / Math.max(1e-3, report.stats.elapsedMs / 1000));
+  report.stats.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return report;
 }
 

@@ -1,0 +1,168 @@
+/**
+ * The audit suite (`npm run bench -- audit`, or `npx node scripts/bench/audit.ts [entries]` for
+ * one pass of each measurement): a full `cagnotte verify` of a 100,000-entry export, run as the
+ * user runs it (a child process, worker threads for signatures), next to raw single-thread
+ * Ed25519 verification with node:crypto measured in the same run. Target: ≥ 1.5× raw (both cores
+ * busy). Also: the same audit on one thread, and an incremental audit (`--since`) of the last
+ * 1,000 entries. One operation is a whole pass over the entries; the raw baseline is as many
+ * signature checks, so the ratio is entries/s over signatures/s.
+ *
+ * The export is built once with the node's own ledger (LevelDB in a temp dir) and kept in the
+ * system's temp directory for later runs, with the checkpoint note at size − 1,000 beside it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nativeBackend } from '../../node/crypto/native.ts';
+import { exportLedger } from '../../node/export/bulk.ts';
+import {
+  approve,
+  contribution,
+  expense,
+  pay,
+  tempNode,
+  update,
+} from '../../node/ledger/fixtures.test-helper.ts';
+import { keyPairFromSeed } from '../../protocol/crypto.ts';
+import type { BenchCase, BenchSuite } from './harness.ts';
+
+const VERIFY = fileURLToPath(new URL('../verify.ts', import.meta.url));
+const DEFAULT_ENTRIES = 100_000;
+const INCREMENT = 1_000;
+
+/** The export file and the checkpoint note INCREMENT entries before its end. */
+async function fixture(entries: number): Promise<{ file: string; since: string }> {
+  const file = join(tmpdir(), `cagnotte-bench-audit-${entries}.jsonl`);
+  const since = `${file}.since`;
+  if (existsSync(file) && existsSync(since)) return { file, since };
+  const node = await tempNode('bench-audit');
+  try {
+    const { ledger } = node.actor;
+    // A realistic mix: contributions, expenses filed, approved and paid, and updates.
+    for (let round = 0; ledger.head().size < entries; round++) {
+      const size = ledger.head().size;
+      if (size === entries - INCREMENT) await writeFile(since, ledger.checkpoint()?.note ?? '');
+      const target = size < entries - INCREMENT ? entries - INCREMENT : entries;
+      if (round % 5 === 1 && size + 3 <= target) {
+        const filed = await ledger.append(expense('20.00', 'account:bob'));
+        await ledger.append(approve(filed.leafHash, 'account:alice'));
+        await ledger.append(pay(filed.leafHash, '20.00'));
+        continue;
+      }
+      const batch = Math.min(500, target - size);
+      await Promise.all(
+        Array.from({ length: batch }, (_, k) =>
+          ledger.append(k % 50 === 0 ? contribution('500.00') : update(size + k)),
+        ),
+      );
+    }
+    const parts: Buffer[] = [];
+    for await (const line of exportLedger(ledger)) parts.push(Buffer.from(line));
+    await writeFile(`${file}.tmp`, Buffer.concat(parts));
+    await rename(`${file}.tmp`, file);
+  } finally {
+    await node.cleanup();
+  }
+  return { file, since };
+}
+
+interface ChildReport {
+  exitCode: number;
+  stats: { entriesPerSecond: number; peakRssMb: number; elapsedMs: number; workers: number };
+}
+
+/** Runs `scripts/verify.ts` as a user would, and returns its JSON report. */
+function verifyChild(args: string[]): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [VERIFY, ...args, '--json', '--no-state'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const report = JSON.parse(out) as ChildReport;
+      if (code !== 0 || report.exitCode !== 0) reject(new Error(`verify failed: ${out.slice(0, 500)}`));
+      else resolve(report);
+    });
+  });
+}
+
+/** `count` raw Ed25519 checks of a 64-byte message (what eddsa-jcs-2022 signs), one thread. */
+function rawVerifier(count: number): () => void {
+  const keys = keyPairFromSeed(new Uint8Array(32).fill(3), nativeBackend);
+  const message = new Uint8Array(64).map((_, i) => (i * 7) & 0xff);
+  const signature = nativeBackend.sign(message, keys.secretKey);
+  return () => {
+    for (let i = 0; i < count; i++) {
+      if (!nativeBackend.verify(signature, message, keys.publicKey)) throw new Error('raw verify failed');
+    }
+  };
+}
+
+function cases(entries: number, file: string, since: string): BenchCase[] {
+  const unit = `${entries.toLocaleString('en-US')} entries`;
+  return [
+    { id: 'raw-verify', label: `raw Ed25519 verify ×${entries} (1 thread)`, op: rawVerifier(entries), unit },
+    {
+      id: 'audit-full',
+      label: 'cagnotte verify FILE (worker threads)',
+      op: () => verifyChild([file]),
+      baseline: 'raw-verify',
+      target: 1.5,
+      unit,
+    },
+    {
+      id: 'audit-one-thread',
+      label: 'cagnotte verify FILE --workers 0',
+      op: () => verifyChild([file, '--workers', '0']),
+      baseline: 'raw-verify',
+      unit,
+    },
+    {
+      id: 'audit-since',
+      label: `--since (last ${INCREMENT} new)`,
+      op: () => verifyChild([file, '--since', since]),
+      baseline: 'raw-verify',
+      unit,
+    },
+  ];
+}
+
+/** The harness suite. */
+export const suite: BenchSuite = {
+  description: `full audit of a ${DEFAULT_ENTRIES.toLocaleString('en-US')}-entry export against raw single-thread Ed25519 verify (target ≥ 1.5×)`,
+  async setup() {
+    const { file, since } = await fixture(DEFAULT_ENTRIES);
+    return cases(DEFAULT_ENTRIES, file, since);
+  },
+};
+
+/** One pass of each measurement, printed: entries/s, ratio to raw verify, peak RSS. */
+export async function run(entries = DEFAULT_ENTRIES): Promise<void> {
+  const { file, since } = await fixture(entries);
+  const raw = rawVerifier(entries);
+  const started = performance.now();
+  raw();
+  const rawRate = entries / ((performance.now() - started) / 1000);
+  console.log(`raw Ed25519 verify, 1 thread:     ${Math.round(rawRate).toLocaleString('en-US')} /s`);
+  for (const [label, args] of [
+    ['verify, worker threads:', [file]],
+    ['verify, one thread (--workers 0):', [file, '--workers', '0']],
+    [`verify --since (${INCREMENT} new):`, [file, '--since', since]],
+  ] as const) {
+    const report = await verifyChild([...args]);
+    const rate = report.stats.entriesPerSecond;
+    console.log(
+      `${label.padEnd(34)} ${rate.toLocaleString('en-US')} entries/s (${(rate / rawRate).toFixed(2)}× raw), ` +
+        `${(report.stats.elapsedMs / 1000).toFixed(2)} s, peak RSS ${report.stats.peakRssMb} MiB, ${report.stats.workers} workers`,
+    );
+  }
+}
+
+if (import.meta.main) await run(Number(process.argv[2] ?? DEFAULT_ENTRIES));
