@@ -6,6 +6,8 @@
  */
 import { createFederation, type Federation } from '@fedify/fedify';
 import { type Activity, Endpoints, Follow, Group, Multikey, Organization, Undo } from '@fedify/vocab';
+import { preloadedContexts } from '@fedify/vocab-runtime';
+import { CAGNOTTE_CONTEXT, CAGNOTTE_CONTEXT_DOCUMENT } from '../../protocol/context.ts';
 import { FollowerStore } from './followers.ts';
 import { type InboxRefusal, onFollow, onUndo } from './inbox.ts';
 import { Keyring } from './keys.ts';
@@ -14,6 +16,12 @@ import { outboxUrl } from './outbox.ts';
 import { Publisher } from './publish.ts';
 import { LevelMessageQueue, type LevelMessageQueueOptions } from './queue.ts';
 import type { FederationDeps } from './types.ts';
+
+// Fedify expands every activity it parses, our own Create{Note} included when a delivery fails
+// (to report it); an entry's context must come from this copy, never the network: unreachable, it
+// made Fedify drop the failed delivery instead of retrying it. Every loader Fedify builds reads
+// this table first.
+preloadedContexts[CAGNOTTE_CONTEXT] = CAGNOTTE_CONTEXT_DOCUMENT;
 
 /** Path templates (Fedify's router and the raw routes share them). */
 export const PATHS = {

@@ -46,7 +46,13 @@ function toRequest(req: IncomingMessage, origin: string, body: Buffer | undefine
   });
 }
 
-export async function startTestFollower(options: { sharedInbox?: boolean } = {}): Promise<TestFollower> {
+export async function startTestFollower(
+  options: {
+    sharedInbox?: boolean;
+    /** A fixed port (a follower coming back where it was); default: any free one. */
+    port?: number;
+  } = {},
+): Promise<TestFollower> {
   const keys = new Map<string, CryptoKeyPair>();
   for (const name of ['alice', 'mallory']) keys.set(name, await generateCryptoKeyPair('RSASSA-PKCS1-v1_5'));
   const deliveries: Delivery[] = [];
@@ -84,7 +90,7 @@ export async function startTestFollower(options: { sharedInbox?: boolean } = {})
       res.end(Buffer.from(await response.arrayBuffer()));
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
