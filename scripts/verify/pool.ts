@@ -42,7 +42,10 @@ export class SignaturePool {
     this.#maxQueued = options.maxQueued ?? 2;
     const count = options.workers ?? Math.max(1, availableParallelism());
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(new URL('./worker.ts', import.meta.url));
+      // Each worker only holds a few batches: a small heap keeps the auditor's memory flat.
+      const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+      });
       const slot: Slot = { worker, queued: 0 };
       worker.on('message', (message: { invalid: number | null }) => {
         slot.queued -= 1;
