@@ -56,6 +56,10 @@ export const ERRORS = {
   // ledger storage (the single writer, bulk export and import)
   LEDGER_INVALID_ENTRY: { status: 400, message: 'The entry is not valid; nothing was recorded.' },
   LEDGER_RULE: { status: 409, message: 'The entry breaks a ledger rule; nothing was recorded.' },
+  LEDGER_ALREADY_RECORDED: {
+    status: 409,
+    message: 'The ledger already records this; nothing was recorded again.',
+  },
   LEDGER_WRITE_FAILED: {
     status: 503,
     message: 'The ledger could not write the entry; nothing was recorded.',

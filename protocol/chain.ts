@@ -1,10 +1,18 @@
 /**
  * Streaming verification of a ledger (SPEC.md §5.3, §5.5): entries are pushed one at a time and
  * checked in the spec's order (size and schema, seq and prev, actor, proof with the ledger's
- * current key, then the kind's rules and the balance). Memory stays constant apart from the
- * open expenses and the contributions that a refund or host fee may still reference.
+ * current key, then what the ledger may record once, the kind's rules and the balance). Memory
+ * stays constant apart from the open expenses, the contributions that a refund or host fee may
+ * still reference, the host entries and references already recorded, and a host's members.
  * The first failure is final and names the seq (the position in the stream) and the reason.
  */
+import type {
+  ChainFailure,
+  ChainResult,
+  ChainSummary,
+  ChainVerifierOptions,
+  StepResult,
+} from './chain-result.ts';
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
 import { bytesEqual, toHex, utf8 } from './encoding.ts';
 import {
@@ -15,88 +23,29 @@ import {
   nextHead,
   verificationMethodFor,
 } from './entry/build.ts';
-import {
-  checkHostSigned,
-  checkStaticRules,
-  type DeclaredHost,
-  type HostSignatureProblem,
-  hostObjectReferences,
-} from './entry/rules.ts';
+import { applyClaims, type ClaimLookup, type ClaimSink, checkClaims } from './entry/claims.ts';
+import { checkHostSigned, checkStaticRules, type DeclaredHost, hostObjectReferences } from './entry/rules.ts';
 import { validateEntry } from './entry/schemas.ts';
 import { MAX_LEAF_BYTES, type SignedEntry } from './entry/types.ts';
 import {
   BudgetFold,
-  type BudgetSummary,
   type ExpenseAction,
   type ExpenseState,
   expenseTransition,
   moneyDirection,
 } from './fold.ts';
 import { CanonicalizationError, canonicalMembers, type JsonObject, joinMembers } from './jcs.ts';
-import type { AmountFailure } from './money.ts';
 import { formatAmount } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
-import { type ProofFailure, verifyProofMembers } from './proof.ts';
+import { verifyProofMembers } from './proof.ts';
 
-/** Why a ledger fails at `seq` (the position in the stream, from 0). */
-export type ChainFailure =
-  | { type: 'leafTooLarge'; seq: number; size: number }
-  | { type: 'schemaViolation'; seq: number; path: string; message: string }
-  | { type: 'unknownKind'; seq: number; kind: string }
-  | { type: 'seqGap'; seq: number; found: number }
-  | { type: 'seqDuplicate'; seq: number; found: number }
-  | { type: 'prevMismatch'; seq: number; expected?: string; actual?: string }
-  | { type: 'genesisInvalid'; seq: number; problem: string }
-  | { type: 'wrongActor'; seq: number; field: 'attributedTo' | 'id'; expected: string; actual: string }
-  | { type: 'keyNotLedgers'; seq: number; expected: string; actual: string }
-  | { type: 'badProof'; seq: number; proof: ProofFailure }
-  | { type: 'keyRotationInvalid'; seq: number; problem: string; proof?: ProofFailure }
-  | { type: 'currencyMismatch'; seq: number; path: string; expected: string; actual: string }
-  | { type: 'badAmount'; seq: number; path: string; amount: AmountFailure }
-  | { type: 'amountMismatch'; seq: number; path: string; expected: string; actual: string }
-  | {
-      type: 'hostSignatureInvalid';
-      seq: number;
-      path: string;
-      problem: HostSignatureProblem | { type: 'missing' };
-    }
-  | {
-      type: 'forbiddenTransition';
-      seq: number;
-      rule: string;
-      reference?: string;
-      from?: ExpenseState;
-      to?: string;
-    }
-  | { type: 'selfApproval'; seq: number; expense: string; by: string }
-  | { type: 'balanceBelowZero'; seq: number; balance: string; amount: string };
-
-/** Result of pushing one entry. */
-export type StepResult =
-  | { ok: true; seq: number; leaf: Uint8Array; leafHash: Uint8Array; balance: bigint }
-  | { ok: false; reason: ChainFailure };
-
-/** What a verified ledger amounts to. */
-export interface ChainSummary {
-  entries: number;
-  /** Balance in wire form. */
-  balance: string;
-  budget: BudgetSummary;
-  /** Expenses filed and not yet paid. */
-  openExpenses: number;
-}
-
-/** Result of verifying a whole ledger. */
-export type ChainResult =
-  | { ok: true; head: ChainHead; summary: ChainSummary }
-  | { ok: false; seq: number; reason: ChainFailure };
-
-/** Options for {@link ChainVerifier}. */
-export interface ChainVerifierOptions {
-  /** When given, the ledger must be this actor's. */
-  actor?: string;
-  backend?: CryptoBackend;
-}
+export type {
+  ChainFailure,
+  ChainResult,
+  ChainSummary,
+  ChainVerifierOptions,
+  StepResult,
+} from './chain-result.ts';
 
 interface OpenExpense {
   state: ExpenseState;
@@ -119,6 +68,21 @@ export class ChainVerifier {
   readonly #expenses = new Map<string, OpenExpense>();
   /** Contributions by leaf hash, with what refunds and fees have not yet taken back. */
   readonly #contributions = new Map<string, bigint>();
+  /** Facts recorded once (entry/claims.ts), with the leaf hash that recorded each. */
+  readonly #once = new Map<string, string>();
+  /** A host's current members, with the leaf hash of the `MemberJoined` that admitted each. */
+  readonly #members = new Map<string, string>();
+  readonly #lookup: ClaimLookup = {
+    once: (key) => this.#once.get(key),
+    member: (collective) => this.#members.get(collective),
+  };
+  readonly #sink: ClaimSink = {
+    setOnce: (key, hash) => this.#once.set(key, hash),
+    setMember: (collective, hash) => {
+      if (hash === undefined) this.#members.delete(collective);
+      else this.#members.set(collective, hash);
+    },
+  };
   #failure: ChainFailure | undefined;
   #position = 0;
 
@@ -222,10 +186,15 @@ export class ChainVerifier {
       return r;
     }
 
+    // Before the kind's rules and the balance: a payout retried after a crash must read as
+    // recorded, not as money the ledger no longer has.
+    const claim = checkClaims(entry, actor, this.#lookup);
+    if (claim !== undefined) return claim;
     const leafHash = leafHashOf(leaf, this.#backend);
     const hash = toHex(leafHash);
     const kindFailure = this.#applyKind(entry, hash, rules.minor);
     if (kindFailure !== undefined) return kindFailure;
+    applyClaims(entry, hash, this.#sink);
 
     if (head === undefined) {
       this.#head = headFromGenesis(entry as SignedEntry<'Genesis'>, leafHash);
@@ -324,6 +293,8 @@ export class ChainVerifier {
         return this.#move(entry, minor);
       }
       case 'Transfer':
+      case 'FundsReceived':
+      case 'PayoutMade':
         return this.#move(entry, minor);
       default:
         return undefined;

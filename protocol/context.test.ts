@@ -75,7 +75,29 @@ function entryFields(): { kind: string; fields: string[]; nested: Record<string,
   return out;
 }
 
+// The fields of each host message type (protocol/host/messages.ts), read the same way.
+function messageFields(): { kind: string; fields: string[] }[] {
+  const path = new URL('./host/messages.ts', import.meta.url);
+  const source = ts.createSourceFile('messages.ts', readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+  let declaration: ts.InterfaceDeclaration | undefined;
+  source.forEachChild((node) => {
+    if (ts.isInterfaceDeclaration(node) && node.name.text === 'HostMessageFields') declaration = node;
+  });
+  if (declaration === undefined) throw new Error('messages.ts no longer declares HostMessageFields');
+  return declaration.members.filter(ts.isPropertySignature).map((member) => {
+    const type = member.type;
+    if (!type || !ts.isTypeLiteralNode(type)) throw new Error('a message type is not a type literal');
+    return {
+      kind: (member.name as ts.Identifier).text,
+      fields: type.members
+        .filter(ts.isPropertySignature)
+        .map((m) => (m.name as ts.Identifier | ts.StringLiteral).text),
+    };
+  });
+}
+
 const kinds = entryFields();
+const messages = messageFields();
 const RESERVED = new Set(['@context', 'id', 'type']);
 
 t.test(
@@ -99,6 +121,17 @@ t.test(
     }
   },
 );
+
+t.test('every host message type and every field of it is a term of ours', async (t) => {
+  t.same(
+    messages.map((m) => m.kind),
+    ['HostApplication', 'HostMembership', 'CountersignRefusal'],
+  );
+  for (const { kind, fields } of messages) {
+    t.equal(ours[kind], `cg:${kind}`, `${kind} is a type of ours`);
+    for (const field of fields) t.ok(ours[field], `${kind}.${field} is defined`);
+  }
+});
 
 t.test('ours redefines only the ActivityStreams terms that entries use with another meaning', async (t) => {
   // `xsd` is a prefix both define identically; anything else in both is a redefinition.
@@ -148,6 +181,13 @@ const SAMPLES: Record<string, unknown> = {
   direction: 'out',
   counterparty: 'https://example.org/c/y',
   memo: 'Shared van',
+  collectiveKey: 'z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2',
+  application: '67'.repeat(32),
+  terms: '89'.repeat(32),
+  reference: '+++090/9337/55493+++',
+  hostEntry: 'ab'.repeat(32),
+  decision: 'accepted',
+  code: 'insufficientBalance',
   body: 'News',
   startTime: '2026-02-01T18:00:00Z',
   endTime: '2026-02-01T21:00:00Z',
@@ -156,7 +196,14 @@ const SAMPLES: Record<string, unknown> = {
   description: 'A meal',
 };
 function hostSigned(type: string): Record<string, unknown> {
-  return { type, host: SAMPLES.host, collective: SAMPLES.collective, amount: '25.00', currency: 'EUR' };
+  return {
+    type,
+    host: SAMPLES.host,
+    collective: SAMPLES.collective,
+    amount: '25.00',
+    currency: 'EUR',
+    ...(type === 'ExpenseCountersignature' ? {} : { hostEntry: SAMPLES.hostEntry }),
+  };
 }
 SAMPLES.receipt = hostSigned('Receipt');
 SAMPLES.countersignature = hostSigned('ExpenseCountersignature');
@@ -201,6 +248,24 @@ t.test('every kind expands with the three contexts, with no term left undefined'
   }
 });
 
+t.test('every host message expands on its own, with no term left undefined', async (t) => {
+  for (const { kind, fields } of messages) {
+    const message: Record<string, unknown> = { '@context': [...ENTRY_CONTEXT], type: kind };
+    for (const field of fields) {
+      t.ok(field in SAMPLES, `a sample value for ${kind}.${field}`);
+      message[field] = SAMPLES[field];
+    }
+    const [node] = (await jsonld.expand(message, { documentLoader })) as Expanded;
+    const iris = [...properties(node)];
+    t.same(
+      iris.filter((iri) => iri.startsWith('_:')),
+      [],
+      `${kind}: no undefined term`,
+    );
+    t.same((node as Record<string, unknown>)['@type'], [`${CAGNOTTE_VOCAB}${kind}`], `${kind} is a cg type`);
+  }
+});
+
 t.test('terms expand to the intended IRIs and datatypes', async (t) => {
   const entry = {
     '@context': [...ENTRY_CONTEXT],
@@ -230,6 +295,18 @@ t.test('terms expand to the intended IRIs and datatypes', async (t) => {
   t.same(commitments[`${CAGNOTTE_VOCAB}emailCommitment`], [{ '@value': 'ef'.repeat(32) }]);
   const payout = (cg('payout') as Record<string, unknown>[])[0] as Record<string, unknown>;
   t.same(payout['@type'], [`${CAGNOTTE_VOCAB}Payout`], 'the embedded payout record is a cg:Payout');
+  t.same(
+    payout[`${CAGNOTTE_VOCAB}hostEntry`],
+    [{ '@value': SAMPLES.hostEntry }],
+    'a payout names the host entry as a literal hash',
+  );
+  const [member] = (await jsonld.expand(
+    { '@context': [...ENTRY_CONTEXT], type: 'Note', collectiveKey: SAMPLES.collectiveKey },
+    { documentLoader },
+  )) as Expanded;
+  t.same((member as Record<string, unknown>)[`${CAGNOTTE_VOCAB}collectiveKey`], [
+    { '@value': SAMPLES.collectiveKey, '@type': 'https://w3id.org/security#multibase' },
+  ]);
 });
 
 t.test('a signed entry expands: its proof re-applies the entry context without a clash', async (t) => {

@@ -1,6 +1,6 @@
 /**
  * Folds over ledger entries: the balance, the budget summary (income and spending by kind and by
- * month) and the state of each expense. Each works alone over entries the caller already
+ * month), the state of each expense, and a host's members with what it received and paid for each. Each works alone over entries the caller already
  * verified, and the chain verifier runs the same code while it checks, so the numbers a page
  * shows are the numbers the auditor checked. Amounts stay in integer minor units.
  */
@@ -41,10 +41,12 @@ export function expenseTransition(
 export function moneyDirection(entry: UnsignedEntry): 1 | -1 | 0 {
   switch (entry.kind) {
     case 'Contribution':
+    case 'FundsReceived':
       return 1;
     case 'ExpensePaid':
     case 'Refund':
     case 'HostFee':
+    case 'PayoutMade':
       return -1;
     case 'Transfer':
       return (entry as UnsignedEntry<'Transfer'>).direction === 'in' ? 1 : -1;
@@ -230,4 +232,83 @@ export function foldExpenses(
   const fold = new ExpenseFold();
   for (const { entry, leafHash } of entries) fold.push(entry, leafHash, currency);
   return fold.states();
+}
+
+/** What the member fold knows of one collective on a host's ledger. */
+export interface HostMember {
+  collective: string;
+  status: 'active' | 'left';
+  /** The collective's ledger key when it joined (Multikey), and the fee it joined at. */
+  collectiveKey: string;
+  feeBasisPoints: number;
+  /** Leaf hash and seq of the latest `MemberJoined`. */
+  joined: string;
+  seq: number;
+  /** Money received for it (`FundsReceived`) and paid out for it (`PayoutMade`), minor units. */
+  received: bigint;
+  paid: bigint;
+}
+
+/**
+ * A host's members by collective id, from its own ledger (SPEC.md §5.6). Like the expense fold it
+ * trusts its input: the chain verifier decides validity. A collective that leaves and joins again
+ * keeps its totals.
+ */
+export class MemberFold {
+  readonly #members = new Map<string, HostMember>();
+
+  /** Adds one entry; `leafHash` is its hex leaf hash (only `MemberJoined` uses it). */
+  push(entry: SignedEntry | UnsignedEntry, leafHash: string, currency: string): void {
+    switch (entry.kind) {
+      case 'MemberJoined': {
+        const m = entry as UnsignedEntry<'MemberJoined'>;
+        const before = this.#members.get(m.collective);
+        this.#members.set(m.collective, {
+          collective: m.collective,
+          status: 'active',
+          collectiveKey: m.collectiveKey,
+          feeBasisPoints: m.feeBasisPoints,
+          joined: leafHash,
+          seq: m.seq,
+          received: before?.received ?? 0n,
+          paid: before?.paid ?? 0n,
+        });
+        return;
+      }
+      case 'MemberLeft': {
+        const record = this.#members.get((entry as UnsignedEntry<'MemberLeft'>).collective);
+        if (record !== undefined) record.status = 'left';
+        return;
+      }
+      case 'FundsReceived':
+      case 'PayoutMade': {
+        const record = this.#members.get((entry as UnsignedEntry<'FundsReceived'>).collective);
+        const parsed = parseWireAmount((entry as UnsignedEntry<'FundsReceived'>).amount, currency);
+        if (record === undefined || !parsed.ok) return;
+        if (entry.kind === 'FundsReceived') record.received += parsed.minor;
+        else record.paid += parsed.minor;
+        return;
+      }
+    }
+  }
+
+  /** The record of `collective`, or undefined if it never joined. */
+  get(collective: string): Readonly<HostMember> | undefined {
+    return this.#members.get(collective);
+  }
+
+  /** Every collective that ever joined, by id. */
+  members(): ReadonlyMap<string, Readonly<HostMember>> {
+    return this.#members;
+  }
+}
+
+/** The members of a host from its verified entries given with their hex leaf hashes. */
+export function foldMembers(
+  entries: Iterable<{ entry: SignedEntry | UnsignedEntry; leafHash: string }>,
+  currency: string,
+): ReadonlyMap<string, Readonly<HostMember>> {
+  const fold = new MemberFold();
+  for (const { entry, leafHash } of entries) fold.push(entry, leafHash, currency);
+  return fold.members();
 }

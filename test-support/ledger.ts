@@ -3,7 +3,7 @@
 import { nativeBackend } from '../node/crypto/native.ts';
 import type { CryptoBackend } from '../protocol/crypto.ts';
 import { keyPairFromSeed } from '../protocol/crypto.ts';
-import { toHex } from '../protocol/encoding.ts';
+import { toHex, utf8 } from '../protocol/encoding.ts';
 import {
   type BuiltEntry,
   buildEntry,
@@ -49,6 +49,7 @@ export class LedgerWriter {
   readonly backend: CryptoBackend;
   head: ChainHead;
   #keyIndex = 0;
+  #hostEntries = 0;
   #time = Date.UTC(2026, 0, 1, 9);
 
   constructor(options: { currency?: string; backend?: CryptoBackend; name?: string } = {}) {
@@ -100,19 +101,30 @@ export class LedgerWriter {
     return built;
   }
 
-  /** A host-signed object for this collective. */
+  /**
+   * A host-signed object for this collective. A receipt or payout names a host entry: a fresh
+   * one unless `fields.hostEntry` says which (a collective's ledger records each only once).
+   */
   hostSign<T extends HostSignedType>(
     type: T,
     fields: HostObjectFields,
     secretKey = hostKeys.secretKey,
   ): HostSigned<T> {
-    return signHostObject(type, fields, {
-      host: HOST,
-      collective: ACTOR,
-      time: this.tick(),
-      secretKey,
-      backend: this.backend,
-    });
+    const hostEntry =
+      type === 'ExpenseCountersignature' || fields.hostEntry !== undefined
+        ? {}
+        : { hostEntry: toHex(this.backend.sha256(utf8(`host entry ${++this.#hostEntries}`))) };
+    return signHostObject(
+      type,
+      { ...fields, ...hostEntry },
+      {
+        host: HOST,
+        collective: ACTOR,
+        time: this.tick(),
+        secretKey,
+        backend: this.backend,
+      },
+    );
   }
 
   joinHost(): void {

@@ -3,8 +3,8 @@
  * collective's own ledger (its current ledger key signed it, its genesis names the checkpoint
  * key and origin, it has no host yet) and the host's terms (currency, fee, the digest of the
  * terms); a host admin accepts or rejects it. The answer is a signed `HostMembership` the
- * collective verifies before recording `HostJoined`; the host's ledger records the event as an
- * `Update` (see the report on the protocol: host-side kinds for members are still to be added).
+ * collective verifies before recording `HostJoined`; the host's ledger records `MemberJoined`
+ * (and `MemberLeft` when the collective goes), which the chain allows once per membership.
  */
 
 import { type HostMessage, jsonDigest, verifyHostMessage } from '../../protocol/host/messages.ts';
@@ -144,11 +144,15 @@ export class Applications {
         await core.records.put([['applications', id, decided]]);
         return membership;
       }
-      await core.ledger.append(
+      // A retry after a crash between this append and the records below finds the entry instead.
+      const { record: joined } = await core.appendOnce(
         {
-          kind: 'Update',
-          title: 'A collective joined',
-          body: `${record.collective} joined ${core.id} at a fee of ${application.feeBasisPoints} basis points (application ${id}).`,
+          kind: 'MemberJoined',
+          collective: record.collective,
+          collectiveKey: application.ledgerKey,
+          feeBasisPoints: application.feeBasisPoints,
+          application: id,
+          terms: application.terms,
         },
         by,
       );
@@ -162,6 +166,7 @@ export class Applications {
         checkpointKey: application.checkpointKey,
         origin: application.origin,
         feeBasisPoints: application.feeBasisPoints,
+        hostEntry: joined.leafHash,
       };
       await core.records.put([
         ['applications', id, decided],
@@ -179,10 +184,13 @@ export class Applications {
     const core = this.#core;
     return core.records.exclusive(async () => {
       const member = await core.activeMember(collective);
-      await core.ledger.append(
-        { kind: 'Update', title: 'A collective left', body: `${collective} left ${core.id}.` },
-        by,
-      );
+      try {
+        await core.ledger.append({ kind: 'MemberLeft', collective }, by);
+      } catch (error) {
+        // A retry after a crash between the append and the record: the ledger already says so.
+        const reason = error instanceof AppError ? (error.details?.reason as { rule?: unknown }) : undefined;
+        if (reason?.rule !== 'notAMember') throw error;
+      }
       const left: MemberRecord = { ...member, status: 'left' };
       await core.records.put([['members', collective, left]]);
       return left;

@@ -8,7 +8,7 @@ import { type ChainFailure, ChainVerifier } from '../../protocol/chain.ts';
 import { type CryptoBackend, nobleBackend } from '../../protocol/crypto.ts';
 import { toHex } from '../../protocol/encoding.ts';
 import { type HostObjectFields, signHostObject, verificationMethodFor } from '../../protocol/entry/build.ts';
-import type { HostSigned, HostSignedType, SignedEntry } from '../../protocol/entry/types.ts';
+import type { EntryBody, HostSigned, HostSignedType, SignedEntry } from '../../protocol/entry/types.ts';
 import { ExpenseFold } from '../../protocol/fold.ts';
 import {
   type HostMessage,
@@ -21,6 +21,7 @@ import { parseWireAmount } from '../../protocol/money.ts';
 import { type NoteSignerKey, noteKeyFromSeed, SIG_TYPE_COSIGNATURE } from '../../protocol/note.ts';
 import { AppError } from '../errors.ts';
 import { checkpointOrigin, type LedgerService } from '../ledger/service.ts';
+import type { EntryRecord } from '../ledger/types.ts';
 import type { Store } from '../storage/types.ts';
 import { HostStore } from './store.ts';
 import type { BooksRecord, MemberRecord } from './types.ts';
@@ -132,6 +133,26 @@ export class HostCore {
       time: this.now(),
       backend: this.backend,
     });
+  }
+
+  /**
+   * Appends the host's own entry for a decision, or finds the one already on its ledger. Each
+   * host entry records a fact its ledger holds once (a member, a receipt's reference, a paid
+   * expense: protocol/entry/claims.ts), so when the host crashed after appending and before
+   * saving its record, the retry's append is refused with `LEDGER_ALREADY_RECORDED` naming the
+   * entry already there, and the host carries on from that entry instead of appending twice.
+   * The caller checks that the entry found records what it meant to record.
+   */
+  async appendOnce(body: EntryBody, by: string): Promise<{ record: EntryRecord; existing: boolean }> {
+    try {
+      return { record: await this.ledger.append(body, by), existing: false };
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'LEDGER_ALREADY_RECORDED') throw error;
+      const first = (error.details?.reason as { first?: unknown } | undefined)?.first;
+      const record = typeof first === 'string' ? await this.ledger.getByHash(first) : undefined;
+      if (record === undefined || record.entry.kind !== body.kind) throw error;
+      return { record, existing: true };
+    }
   }
 
   /** The member record of `collective`, or undefined. */

@@ -3,11 +3,12 @@
  * is decided by protocol/host/policy.ts on facts read from the collective's verified ledger and
  * the host's books: refused (a signed `CountersignRefusal`), countersigned at once within the
  * automatic limit, or queued for one or two host admins. A host admin then marks a countersigned
- * expense paid with the bank's payout reference: the host appends its `Transfer out` and signs the
- * `Payout` the collective embeds in `ExpensePaid`.
+ * expense paid with the bank's payout reference: the host appends its `PayoutMade` (which its
+ * ledger records once per expense) and signs the `Payout` the collective embeds in `ExpensePaid`,
+ * whose `hostEntry` names that entry.
  */
 
-import { linkedMemo, payoutMemo } from '../../protocol/host/links.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { type CountersignFacts, decideCountersign, describeRefusal } from '../../protocol/host/policy.ts';
 import { formatAmount } from '../../protocol/money.ts';
 import { AppError } from '../errors.ts';
@@ -200,22 +201,26 @@ export class Countersigning {
         throw new AppError('COUNTERSIGN_STATE', undefined, { state: record.state });
       await core.activeMember(record.collective);
       const currency = core.terms.currency;
-      const host = await core.ledger.append(
+      // A retry after a crash between this append and the record below finds the entry instead,
+      // and the payout reference it recorded stands.
+      const { record: host } = await core.appendOnce(
         {
-          kind: 'Transfer',
+          kind: 'PayoutMade',
+          collective: record.collective,
+          expense: record.expense,
           amount: record.amount,
           currency,
-          direction: 'out',
-          counterparty: record.collective,
-          memo: payoutMemo(record.expense, input.payoutReference),
+          reference: input.payoutReference.trim(),
         },
         input.by,
       );
+      const entry = host.entry as SignedEntry<'PayoutMade'>;
       const payout = core.signObject('Payout', record.collective, {
         expense: record.expense,
-        amount: record.amount,
+        amount: entry.amount,
         currency,
-        memo: linkedMemo(input.payoutReference, host.leafHash),
+        memo: entry.reference,
+        hostEntry: host.leafHash,
       });
       const books = await core.books(record.collective);
       const updated: BooksRecord = {
@@ -227,7 +232,7 @@ export class Countersigning {
         state: 'paid',
         payout,
         hostEntry: host.leafHash,
-        paidBy: input.by,
+        paidBy: entry.by ?? input.by,
       };
       await core.records.put([
         ['countersign', key(record.collective, record.expense), paid],

@@ -1,12 +1,13 @@
 /**
  * Money in: a supporter pledges to a member collective and gets the host's bank details with a
  * unique structured reference; a host admin confirms the money received, one pledge at a time
- * or from a bank statement. Each confirmation appends the host's own `Transfer in` (counterparty:
- * the collective) and signs the `Receipt` the collective embeds in its `Contribution`, whose memo
- * names the host's entry (protocol/host/links.ts). The fee is the host's terms' rate, rounded down.
+ * or from a bank statement. Each confirmation appends the host's own `FundsReceived` (the
+ * collective, the amount, the pledge reference, which the host's ledger records once) and signs
+ * the `Receipt` the collective embeds in its `Contribution`, whose `hostEntry` names that entry
+ * (protocol/host/links.ts). The fee is the host's terms' rate, rounded down.
  */
 
-import { linkedMemo, receivedMemo } from '../../protocol/host/links.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { findStructured, formatStructured, parseStructured } from '../../protocol/host/structured.ts';
 import { hostFeeMinor } from '../../protocol/host/terms.ts';
 import { formatAmount, parseAmount } from '../../protocol/money.ts';
@@ -136,28 +137,30 @@ export class Funds {
     }
     await core.activeMember(pledge.collective);
     const currency = core.terms.currency;
-    const host = await core.ledger.append(
-      {
-        kind: 'Transfer',
-        amount,
-        currency,
-        direction: 'in',
-        counterparty: pledge.collective,
-        memo: receivedMemo(pledge.reference),
-      },
+    // A retry after a crash between this append and the record below finds the entry instead.
+    const { record: host, existing } = await core.appendOnce(
+      { kind: 'FundsReceived', collective: pledge.collective, amount, currency, reference: pledge.reference },
       input.by,
     );
+    const entry = host.entry as SignedEntry<'FundsReceived'>;
+    if (existing && (entry.collective !== pledge.collective || entry.amount !== amount)) {
+      throw new AppError('PLEDGE_ALREADY_RECEIVED', undefined, {
+        amount: entry.amount,
+        hostEntry: host.leafHash,
+      });
+    }
     const receipt = core.signObject('Receipt', pledge.collective, {
       amount,
       currency,
-      memo: linkedMemo(pledge.reference, host.leafHash),
+      memo: pledge.reference,
+      hostEntry: host.leafHash,
     });
     const minor = core.minor(amount);
     const fee = hostFeeMinor(minor, (await core.activeMember(pledge.collective)).feeBasisPoints);
     const received = {
       amount,
       at: core.stamp(),
-      by: input.by,
+      by: entry.by ?? input.by,
       hostEntry: host.leafHash,
       receipt,
       fee: formatAmount(fee, currency),

@@ -131,12 +131,12 @@ t.test('host admin routes', async (t) => {
   const csv = await app.inject({ url: `${base}/accounts.csv`, headers: bearer(hostToken) });
   t.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
   const lines = csv.body.trimEnd().split('\r\n');
-  t.equal(lines[0], 'seq,date,direction,collective,amount,currency,memo,leafHash');
+  t.equal(lines[0], 'seq,date,direction,collective,amount,currency,reference,expense,leafHash');
   t.equal(lines.length, 3);
   t.match(
     lines[1],
     new RegExp(
-      `^\\d+,2\\d{3}-[^,]+,in,${garden.info.id},25\\.00,EUR,received ${one.reference.replaceAll('+', '\\+')},[0-9a-f]{64}$`,
+      `^\\d+,2\\d{3}-[^,]+,in,${garden.info.id},25\\.00,EUR,"'${one.reference.replaceAll('+', '\\+')}",,[0-9a-f]{64}$`,
     ),
   );
 });

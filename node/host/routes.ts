@@ -288,7 +288,7 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
     async (request, reply) => {
       const host = await hostOf(hosts, request);
       const rows: (string | number)[][] = [
-        ['seq', 'date', 'direction', 'collective', 'amount', 'currency', 'memo', 'leafHash'],
+        ['seq', 'date', 'direction', 'collective', 'amount', 'currency', 'reference', 'expense', 'leafHash'],
       ];
       let cursor: string | undefined;
       do {
@@ -298,16 +298,18 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
           ...(cursor === undefined ? {} : { cursor }),
         });
         for (const record of page.items) {
+          const kind = record.entry.kind;
+          if (kind !== 'FundsReceived' && kind !== 'PayoutMade') continue;
           const e = record.entry as unknown as Record<string, string>;
-          if (record.entry.kind !== 'Transfer') continue;
           rows.push([
             record.seq,
             e.published ?? '',
-            e.direction ?? '',
-            e.counterparty ?? '',
+            kind === 'FundsReceived' ? 'in' : 'out',
+            e.collective ?? '',
             e.amount ?? '',
             e.currency ?? '',
-            e.memo ?? '',
+            e.reference ?? '',
+            e.expense ?? '',
             record.leafHash,
           ]);
         }

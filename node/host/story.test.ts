@@ -4,7 +4,8 @@
 import t from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
-import { linkedHostEntry, parseHostMemo } from '../../protocol/host/links.ts';
+import { foldMembers } from '../../protocol/fold.ts';
+import { checkHostLink } from '../../protocol/host/links.ts';
 import { isHostMessageValid } from '../../protocol/host/messages.ts';
 import { parseStructured } from '../../protocol/host/structured.ts';
 import { allOf, approvedExpense, fund, story, TERMS } from './fixtures.test-helper.ts';
@@ -161,10 +162,11 @@ t.test('apply, accept, fund, countersign, pay, cosign: both ledgers verify and r
   t.equal(h.summary.balance, '150.00', 'the host holds 120 + 80 − 50 (its fees are its own)');
   t.equal(await s.host.core.held(collectiveId), 14000n, 'its books agree with the collective balance');
 
-  // Double entry: every money entry of the collective names its host entry, and back.
+  // Double entry: every money entry of the collective names its host entry (typed `hostEntry`),
+  // which records the same movement; and every host money entry is named exactly once.
   const byHash = new Map<string, SignedEntry>();
   for (const e of hostEntries) byHash.set((await s.hostLedger.get(e.seq))?.leafHash ?? '', e);
-  let linked = 0;
+  const named = new Set<string>();
   for (const e of collectiveEntries) {
     const signed =
       e.kind === 'Contribution'
@@ -173,16 +175,39 @@ t.test('apply, accept, fund, countersign, pay, cosign: both ledgers verify and r
           ? (e as SignedEntry<'ExpensePaid'>).payout
           : undefined;
     if (signed === undefined) continue;
-    const hostEntry = byHash.get(linkedHostEntry(signed.memo) ?? '') as SignedEntry<'Transfer'> | undefined;
-    t.match(hostEntry, {
-      kind: 'Transfer',
-      counterparty: collectiveId,
-      amount: (e as SignedEntry<'Contribution'>).amount,
-    });
-    const memo = parseHostMemo(hostEntry?.memo);
-    if (e.kind === 'ExpensePaid') t.same(memo, { type: 'payout', expense, reference: 'KBC-2026-0117' });
-    else t.equal(memo?.type, 'received');
-    linked++;
+    const hostEntry = byHash.get(signed.hostEntry ?? '');
+    t.equal(checkHostLink(signed, hostEntry), undefined, `${e.kind} #${e.seq} reconciles`);
+    t.notOk(named.has(signed.hostEntry ?? ''), 'each host entry is named once');
+    named.add(signed.hostEntry ?? '');
+    if (e.kind === 'ExpensePaid')
+      t.match(hostEntry, {
+        kind: 'PayoutMade',
+        expense,
+        reference: 'KBC-2026-0117',
+        collective: collectiveId,
+      });
+    else t.match(hostEntry, { kind: 'FundsReceived', collective: collectiveId });
   }
-  t.equal(linked, 3, 'two contributions and one payout, each on both ledgers');
+  const hostMoney = hostEntries.filter((e) => e.kind === 'FundsReceived' || e.kind === 'PayoutMade');
+  t.equal(named.size, 3, 'two contributions and one payout, each on both ledgers');
+  t.equal(hostMoney.length, named.size, 'and nothing else moved on the host ledger');
+
+  // The host ledger says who its members are and what it holds for each.
+  const members = foldMembers(
+    await Promise.all(
+      hostEntries.map(async (entry) => ({
+        entry,
+        leafHash: (await s.hostLedger.get(entry.seq))?.leafHash ?? '',
+      })),
+    ),
+    'EUR',
+  );
+  t.match(members.get(collectiveId), {
+    status: 'active',
+    collectiveKey: application.ledgerKey,
+    feeBasisPoints: 500,
+    received: 20000n,
+    paid: 5000n,
+  });
+  t.equal(members.get(collectiveId)?.joined, (await s.host.applications.members())[0]?.hostEntry);
 });

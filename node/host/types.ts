@@ -28,6 +28,8 @@ export interface MemberRecord {
   checkpointKey: string;
   origin: string;
   feeBasisPoints: number;
+  /** Leaf hash of the host's `MemberJoined` entry. */
+  hostEntry: string;
 }
 
 /** A pledge: the reference a supporter quotes on the bank transfer. */
@@ -116,6 +118,6 @@ export interface ReceiptResult {
   /** The host's fee on it, which the collective records as `HostFee`. */
   fee: string;
   receipt: HostSigned<'Receipt'>;
-  /** Leaf hash of the host's own `Transfer in`. */
+  /** Leaf hash of the host's own `FundsReceived` (the receipt's `hostEntry`). */
   hostEntry: string;
 }

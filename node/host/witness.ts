@@ -4,15 +4,15 @@
  * and the proof (protocol/host/witness.ts), then reads the collective's entries up to that size,
  * verifies them as a chain, rebuilds the Merkle root from them, and checks that every new entry
  * that moves money while this host holds it is one the host attested (its receipt, its
- * countersignature, its payout, each linked to the host's own entry). Only then does it return
+ * countersignature, its payout, each naming the host's own entry in `hostEntry`). Only then does it return
  * a C2SP cosignature. A checkpoint that contradicts the cosigned one is refused and both signed
  * notes are kept as evidence, served to anyone.
  */
 
 import { ChainVerifier } from '../../protocol/chain.ts';
 import { fromHex, toHex } from '../../protocol/encoding.ts';
-import type { SignedEntry } from '../../protocol/entry/types.ts';
-import { linkedHostEntry } from '../../protocol/host/links.ts';
+import type { HostSigned, SignedEntry } from '../../protocol/entry/types.ts';
+import { checkHostLink } from '../../protocol/host/links.ts';
 import { checkForCosigning, cosignatureLine, type WitnessFailure } from '../../protocol/host/witness.ts';
 import { appendLeaf, EMPTY_TREE, type TreeState, treeRoot } from '../../protocol/merkle/tree.ts';
 import { decodeMultikey } from '../../protocol/multikey.ts';
@@ -190,22 +190,18 @@ export class Witness {
   /** Why a money entry recorded while this host holds the money is not one it attested. */
   async #unattested(collective: string, entry: SignedEntry): Promise<string | undefined> {
     const core = this.#core;
-    const linked = async (memo: string | undefined, direction: 'in' | 'out', amount: string) => {
-      const hash = linkedHostEntry(memo);
-      const record = hash === undefined ? undefined : await core.ledger.getByHash(hash);
-      const t = record?.entry as SignedEntry<'Transfer'> | undefined;
-      return (
-        t?.kind === 'Transfer' &&
-        t.direction === direction &&
-        t.counterparty === collective &&
-        t.amount === amount
-      );
+    // The object's own proof was checked by the chain verifier; here, that this host's ledger
+    // records the movement it attests.
+    const linked = async (signed: HostSigned) => {
+      const record =
+        signed.hostEntry === undefined ? undefined : await core.ledger.getByHash(signed.hostEntry);
+      return checkHostLink(signed, record?.entry) === undefined;
     };
     switch (entry.kind) {
       case 'Contribution': {
         const c = entry as SignedEntry<'Contribution'>;
         if (c.receipt === undefined) return 'contributionWithoutReceipt';
-        return (await linked(c.receipt.memo, 'in', c.amount)) ? undefined : 'receiptNotOnHostLedger';
+        return (await linked(c.receipt)) ? undefined : 'receiptNotOnHostLedger';
       }
       case 'ExpenseCountersigned': {
         const e = entry as SignedEntry<'ExpenseCountersigned'>;
@@ -214,7 +210,8 @@ export class Witness {
       }
       case 'ExpensePaid': {
         const p = entry as SignedEntry<'ExpensePaid'>;
-        return (await linked(p.payout?.memo, 'out', p.amount)) ? undefined : 'payoutNotOnHostLedger';
+        if (p.payout === undefined) return 'paidWithoutPayout';
+        return (await linked(p.payout)) ? undefined : 'payoutNotOnHostLedger';
       }
       case 'Refund':
       case 'Transfer':

@@ -9,9 +9,17 @@ export function invalidEntry(reason: unknown, message?: string): AppError {
   return new AppError('LEDGER_INVALID_ENTRY', message, { reason: plain(reason) });
 }
 
-/** The entry is well formed but a ledger rule refuses it (expense state, balance, references). */
+/**
+ * The entry is well formed but a ledger rule refuses it (expense state, balance, references);
+ * `LEDGER_ALREADY_RECORDED` when the ledger already records that fact (`details.reason.first`
+ * names the entry that did, so a writer retrying after a crash can find its own entry).
+ */
 export function ruleViolation(reason: unknown, message?: string): AppError {
-  return new AppError('LEDGER_RULE', message, { reason: plain(reason) });
+  const code =
+    (reason as { type?: unknown } | null)?.type === 'alreadyRecorded'
+      ? 'LEDGER_ALREADY_RECORDED'
+      : 'LEDGER_RULE';
+  return new AppError(code, message, { reason: plain(reason) });
 }
 
 /** Makes a reason safe to put in JSON details (bigints become strings, errors their message). */

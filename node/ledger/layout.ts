@@ -9,7 +9,7 @@ import type { Store, Sublevel } from '../storage/types.ts';
  * Version of the derived data (hash index, expense indexes, fold summary). A database written with
  * another version has its indexes rebuilt from the entries on open.
  */
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 /** Keys of the `meta` sublevel. */
 export const META = {
@@ -40,6 +40,11 @@ export interface LedgerSublevels {
   expenses: Sublevel;
   /** contribution leaf hash hex → JSON string of the minor units refunds and fees may still take. */
   contributions: Sublevel;
+  /**
+   * protocol/entry/claims.ts keys → JSON leaf hash: each fact recorded once (`hostEntry …`,
+   * `received …`, `paid …`) and each current member of a host (`member …`). Since version 2.
+   */
+  claims: Sublevel;
 }
 
 /** The sublevels of the ledger of actor `name`. */
@@ -52,6 +57,7 @@ export function ledgerSublevels(store: Store, name: string): LedgerSublevels {
     expensesByState: store.sublevel('ledger', name, 'expenses-by-state'),
     expenses: store.sublevel('ledger', name, 'expenses'),
     contributions: store.sublevel('ledger', name, 'contributions'),
+    claims: store.sublevel('ledger', name, 'claims'),
   };
 }
 

@@ -607,7 +607,14 @@ export class LedgerService {
     const { backend } = this.#options;
     const subs = this.#subs;
     await subs.meta.del(META.indexes, { sync: true });
-    for (const sub of [subs.hashes, subs.nodes, subs.expenses, subs.expensesByState, subs.contributions])
+    for (const sub of [
+      subs.hashes,
+      subs.nodes,
+      subs.expenses,
+      subs.expensesByState,
+      subs.contributions,
+      subs.claims,
+    ])
       await sub.clear();
     const verifier = new ChainVerifier({ actor: this.actor.id, backend });
     let tree: TreeState = EMPTY_TREE;
@@ -697,6 +704,8 @@ function describeRule(failure: RuleFailure): string {
       return `the amount must be ${failure.expected}, not ${failure.actual}`;
     case 'hostSignatureInvalid':
       return 'the host-signed object does not name this expense and amount';
+    case 'alreadyRecorded':
+      return `the ledger already records this (${failure.key}) in entry ${failure.first}`;
     case 'forbiddenTransition':
       return failure.rule === 'expenseState'
         ? `an expense that is ${failure.from} cannot be ${failure.to}`

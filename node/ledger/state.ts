@@ -1,8 +1,9 @@
 /**
  * The writer's history rules and derived data, kept incrementally so that neither an append nor a
  * restart re-folds the ledger. The rules are protocol/fold.ts's (expense transitions, money
- * direction, amounts, budget) and protocol/entry/rules.ts's (host object references), applied in
- * the order protocol/chain.ts applies them; the tests check every ledger the writer produces with
+ * direction, amounts, budget), protocol/entry/rules.ts's (host object references) and
+ * protocol/entry/claims.ts's (facts recorded once, a host's members), applied in the order
+ * protocol/chain.ts applies them; the tests check every ledger the writer produces with
  * the chain verifier itself, so the two cannot drift apart unnoticed.
  *
  * Why not the ChainVerifier itself: its first failure is final (the writer must refuse one entry
@@ -10,6 +11,15 @@
  * only, so a restart would have to replay the whole ledger.
  */
 
+import {
+  applyClaims,
+  type ClaimLookup,
+  type ClaimSink,
+  checkClaims,
+  memberKey,
+  membershipStep,
+  onceClaims,
+} from '../../protocol/entry/claims.ts';
 import { hostObjectReferences } from '../../protocol/entry/rules.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
 import {
@@ -48,7 +58,8 @@ export type RuleFailure =
   | { type: 'selfApproval'; expense: string; by: string }
   | { type: 'amountMismatch'; path: string; expected: string; actual: string }
   | { type: 'hostSignatureInvalid'; path: string; problem: unknown }
-  | { type: 'balanceBelowZero'; balance: string; amount: string };
+  | { type: 'balanceBelowZero'; balance: string; amount: string }
+  | { type: 'alreadyRecorded'; path: string; key: string; first: string };
 
 interface Summary {
   balance: bigint;
@@ -124,6 +135,16 @@ export class BatchState {
   currency: string;
   readonly #expenses = new Map<string, ExpenseStatus | undefined>();
   readonly #contributions = new Map<string, bigint | undefined>();
+  /** Claim keys (protocol/entry/claims.ts: once keys and member keys) → the leaf hash that holds each. */
+  readonly #claims = new Map<string, string | undefined>();
+  readonly #lookup: ClaimLookup = {
+    once: (key) => this.#claims.get(key),
+    member: (collective) => this.#claims.get(memberKey(collective)),
+  };
+  readonly #sink: ClaimSink = {
+    setOnce: (key, hash) => this.#setClaim(key, hash),
+    setMember: (collective, hash) => this.#setClaim(memberKey(collective), hash),
+  };
   readonly #ops: BatchOp[] = [];
   readonly #subs: LedgerSublevels;
 
@@ -133,9 +154,21 @@ export class BatchState {
     this.currency = currency;
   }
 
-  /** Loads the expenses and contributions that `references` (leaf hashes) may name. */
+  /**
+   * Loads what `references` (from {@link referencesOf}) may name: the expenses and contributions
+   * of leaf hashes, and the claims of claim keys.
+   */
   async prefetch(references: Iterable<string>): Promise<void> {
-    const wanted = [...new Set(references)].filter((h) => /^[0-9a-f]{64}$/.test(h) && !this.#expenses.has(h));
+    const unique = [...new Set(references)];
+    const wanted = unique.filter((h) => /^[0-9a-f]{64}$/.test(h) && !this.#expenses.has(h));
+    const claims = unique.filter((k) => !/^[0-9a-f]{64}$/.test(k) && !this.#claims.has(k));
+    if (claims.length > 0) {
+      const values = await this.#subs.claims.getMany(claims);
+      claims.forEach((key, i) => {
+        const value = values[i];
+        this.#claims.set(key, value === undefined ? undefined : parseJsonValue<string>(value));
+      });
+    }
     if (wanted.length === 0) return;
     const [expenses, contributions] = await Promise.all([
       this.#subs.expenses.getMany(wanted),
@@ -154,6 +187,10 @@ export class BatchState {
    * has a host before it; on success records its effects and returns undefined.
    */
   apply(entry: SignedEntry, leafHash: string, hasHost: boolean): RuleFailure | undefined {
+    // First, as the chain verifier does: a retried payout must read as recorded, not as money
+    // the ledger no longer has.
+    const claim = checkClaims(entry, entry.attributedTo, this.#lookup);
+    if (claim !== undefined) return claim;
     const currency = this.currency;
     const minor = movedAmount(entry, currency);
     const direction = moneyDirection(entry);
@@ -209,6 +246,7 @@ export class BatchState {
       }
     }
     for (const effect of pending) effect();
+    applyClaims(entry, leafHash, this.#sink);
     const delta = foldBudget([entry], currency);
     this.summary = {
       balance,
@@ -260,6 +298,15 @@ export class BatchState {
     return { before: open, after: { ...open, state: next, updatedSeq: entry.seq } };
   }
 
+  #setClaim(key: string, hash: string | undefined): void {
+    this.#claims.set(key, hash);
+    this.#ops.push(
+      hash === undefined
+        ? { type: 'del', sublevel: this.#subs.claims, key }
+        : { type: 'put', sublevel: this.#subs.claims, key, value: jsonValue(hash) },
+    );
+  }
+
   #setContribution(hash: string, left: bigint): void {
     this.#contributions.set(hash, left);
     this.#ops.push({
@@ -302,12 +349,23 @@ function expenseTotal(entry: SignedEntry<'Expense'>, currency: string): bigint {
   return parsed.minor;
 }
 
-/** References an entry body names (expenses, contributions), for {@link BatchState.prefetch}. */
+/**
+ * What an entry body names, for {@link BatchState.prefetch}: the leaf hashes of expenses and
+ * contributions, and its claim keys (the facts it records once, the member it needs).
+ */
 export function referencesOf(body: unknown): string[] {
   if (typeof body !== 'object' || body === null) return [];
   const out: string[] = [];
-  const { expense, contribution } = body as { expense?: unknown; contribution?: unknown };
+  const { kind, expense, contribution } = body as {
+    kind?: unknown;
+    expense?: unknown;
+    contribution?: unknown;
+  };
   if (typeof expense === 'string') out.push(expense);
   if (typeof contribution === 'string') out.push(contribution);
+  if (typeof kind !== 'string') return out;
+  for (const claim of onceClaims({ kind, ...(body as object) })) out.push(claim.key);
+  const membership = membershipStep({ kind, ...(body as object) });
+  if (membership !== undefined) out.push(memberKey(membership.collective));
   return out;
 }

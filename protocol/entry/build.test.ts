@@ -7,7 +7,7 @@ import { verifyProof } from '../proof.ts';
 import { buildEntry, EntryError, leafHashOf, verificationMethodFor } from './build.ts';
 import { displayAmount, entryContent, escapeHtml } from './content.ts';
 import { validateEntry } from './schemas.ts';
-import type { EntryBody } from './types.ts';
+import { ENTRY_KINDS, type EntryBody } from './types.ts';
 
 const expense: EntryBody<'Expense'> = {
   kind: 'Expense',
@@ -143,8 +143,30 @@ t.test('every kind builds and matches its schema', async (t) => {
     description: 'Come',
   });
   w.append({ kind: 'HostLeft', host: HOST });
+  // The host-ledger kinds (SPEC.md §5.6), here on a ledger that is a host to another collective.
+  const member = 'https://garden.example/actors/garden';
+  w.append({
+    kind: 'MemberJoined',
+    collective: member,
+    collectiveKey: 'z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH',
+    feeBasisPoints: 250,
+    application: 'a1'.repeat(32),
+    terms: 'b2'.repeat(32),
+  });
+  w.append({ kind: 'FundsReceived', collective: member, amount: '3.00', currency: 'EUR', reference: 'R 1' });
+  w.append({
+    kind: 'PayoutMade',
+    collective: member,
+    expense: 'e1'.repeat(32),
+    amount: '2.00',
+    currency: 'EUR',
+    reference: 'P 1',
+    memo: 'Van',
+  });
+  w.append({ kind: 'MemberLeft', collective: member });
   const kinds = new Set(w.entries.map((x) => x.kind));
-  t.equal(kinds.size, 15, 'all 15 kinds');
+  t.equal(kinds.size, 19, 'all 19 kinds');
+  t.equal(kinds.size, ENTRY_KINDS.length);
   for (const entry of w.entries) {
     t.ok(validateEntry(entry).ok, entry.kind);
     t.match(

@@ -325,8 +325,18 @@ export function nextHead(head: ChainHead, entry: SignedEntry, leafHash: Uint8Arr
   return next;
 }
 
-/** Fields a host attests in a signed object, beside `type`, `host`, `collective` and `@context`. */
-export type HostObjectFields = { amount: string; currency: string; expense?: string; memo?: string };
+/**
+ * Fields a host attests in a signed object, beside `type`, `host`, `collective` and `@context`.
+ * `hostEntry` (the leaf hash of the host's own entry for the movement) is required on a receipt
+ * and a payout, and absent on a countersignature.
+ */
+export type HostObjectFields = {
+  amount: string;
+  currency: string;
+  expense?: string;
+  memo?: string;
+  hostEntry?: string;
+};
 
 /** Options for {@link signHostObject}: the host's key and verification method. */
 export interface HostSignOptions extends SignOptions {

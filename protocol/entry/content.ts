@@ -102,6 +102,20 @@ function sentence(body: EntryBody, who: string): string {
       const e = body as EntryBody<'Event'>;
       return `${who} announced ${quote(e.name)} at ${escapeHtml(e.place)}, ${escapeHtml(e.startTime)} (${escapeHtml(e.timeZone)}).`;
     }
+    case 'MemberJoined': {
+      const m = body as EntryBody<'MemberJoined'>;
+      return `${who} accepted ${escapeHtml(m.collective)} as a member (fee ${formatBasisPoints(m.feeBasisPoints)}).`;
+    }
+    case 'MemberLeft':
+      return `${escapeHtml((body as EntryBody<'MemberLeft'>).collective)} left ${who}.`;
+    case 'FundsReceived': {
+      const f = body as EntryBody<'FundsReceived'>;
+      return `${who} received ${displayAmount(f.amount, f.currency)} for ${escapeHtml(f.collective)} (${escapeHtml(f.reference)}).`;
+    }
+    case 'PayoutMade': {
+      const p = body as EntryBody<'PayoutMade'>;
+      return `${who} paid ${displayAmount(p.amount, p.currency)} for expense ${short(p.expense)} of ${escapeHtml(p.collective)}.`;
+    }
   }
   return `${who} recorded an entry.`;
 }

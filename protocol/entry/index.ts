@@ -6,6 +6,7 @@ export * from '../chain.ts';
 export * from '../commitment.ts';
 export * from '../fold.ts';
 export * from './build.ts';
+export * from './claims.ts';
 export * from './content.ts';
 export * from './rules.ts';
 export * from './schemas.ts';

@@ -6,6 +6,7 @@
 import type { CryptoBackend } from '../crypto.ts';
 import type { JsonObject } from '../jcs.ts';
 import { type AmountFailure, addAmounts, currencyDigits, formatAmount, parseWireAmount } from '../money.ts';
+import { decodeMultikey } from '../multikey.ts';
 import { type ProofFailure, verifyProof } from '../proof.ts';
 import { validateHostSigned } from './schemas.ts';
 import type { HostSigned, HostSignedType, UnsignedEntry } from './types.ts';
@@ -63,6 +64,12 @@ export function checkStaticRules(entry: UnsignedEntry, currency: string, actor: 
     return { ok: true, minor: 0n };
   }
   if (Number.isNaN(TIMESTAMP_MS(entry.published))) return schema('/published', 'not a date');
+  if (
+    entry.kind === 'MemberJoined' &&
+    !decodeMultikey((entry as UnsignedEntry<'MemberJoined'>).collectiveKey).ok
+  ) {
+    return schema('/collectiveKey', 'not an Ed25519 Multikey');
+  }
   if (e.currency === undefined) return { ok: true, minor: 0n };
   if (e.currency !== currency) {
     return {

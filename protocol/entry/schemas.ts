@@ -47,6 +47,8 @@ const NAME = { type: 'string', minLength: 1, maxLength: LIMITS.name };
 const COMMENT = { type: 'string', minLength: 1, maxLength: LIMITS.comment };
 const BODY = { type: 'string', minLength: 1, maxLength: LIMITS.body };
 const CONTEXT = { const: [...ENTRY_CONTEXT] };
+/** A bank or host reference: printable, no leading or trailing space (it is compared exactly). */
+const REFERENCE = { type: 'string', minLength: 1, maxLength: LIMITS.name, pattern: '^\\S(.*\\S)?$' };
 
 const PROOF = {
   type: 'object',
@@ -89,7 +91,12 @@ function hostSignedSchema(type: HostSignedType, signed: boolean): Record<string,
     properties.expense = HASH;
     required.push('expense');
   }
-  if (type !== 'ExpenseCountersignature') properties.memo = COMMENT;
+  if (type !== 'ExpenseCountersignature') {
+    properties.memo = COMMENT;
+    // Money moved: the host's own entry for it is named, so both ledgers reconcile.
+    properties.hostEntry = HASH;
+    required.push('hostEntry');
+  }
   if (signed) {
     properties.proof = PROOF;
     required.push('proof');
@@ -210,6 +217,32 @@ const KIND_FIELDS: Record<EntryKind, { properties: Record<string, unknown>; requ
       description: BODY,
     },
     required: ['name', 'startTime', 'endTime', 'timeZone', 'place', 'description'],
+  },
+  MemberJoined: {
+    properties: {
+      collective: URL,
+      collectiveKey: MULTIKEY,
+      feeBasisPoints: { type: 'integer', minimum: 0, maximum: 10_000 },
+      application: HASH,
+      terms: HASH,
+    },
+    required: ['collective', 'collectiveKey', 'feeBasisPoints', 'application', 'terms'],
+  },
+  MemberLeft: { properties: { collective: URL, reason: COMMENT }, required: ['collective'] },
+  FundsReceived: {
+    properties: { collective: URL, amount: AMOUNT, currency: CURRENCY, reference: REFERENCE, memo: COMMENT },
+    required: ['collective', 'amount', 'currency', 'reference'],
+  },
+  PayoutMade: {
+    properties: {
+      collective: URL,
+      expense: HASH,
+      amount: AMOUNT,
+      currency: CURRENCY,
+      reference: REFERENCE,
+      memo: COMMENT,
+    },
+    required: ['collective', 'expense', 'amount', 'currency', 'reference'],
   },
 };
 

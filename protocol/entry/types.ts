@@ -36,7 +36,11 @@ export type EntryKind =
   | 'Transfer'
   | 'KeyRotated'
   | 'Update'
-  | 'Event';
+  | 'Event'
+  | 'MemberJoined'
+  | 'MemberLeft'
+  | 'FundsReceived'
+  | 'PayoutMade';
 
 /** The kinds of objects a host signs for a collective. */
 export type HostSignedType = 'Receipt' | 'ExpenseCountersignature' | 'Payout';
@@ -44,7 +48,8 @@ export type HostSignedType = 'Receipt' | 'ExpenseCountersignature' | 'Payout';
 /**
  * An object signed by the host and embedded in a collective's entry (its own proof, FEP-8b32,
  * with the entry's `@context` so that it also verifies on its own). It attests `amount` and
- * `currency`, and for an expense the expense's leaf hash.
+ * `currency`, for an expense the expense's leaf hash, and for money that moved (receipt,
+ * payout) the host's own ledger entry that records the movement.
  */
 export interface HostSigned<T extends HostSignedType = HostSignedType> {
   '@context': typeof ENTRY_CONTEXT | string[];
@@ -57,8 +62,14 @@ export interface HostSigned<T extends HostSignedType = HostSignedType> {
   expense?: Hash;
   amount: Amount;
   currency: string;
-  /** A short note, such as the bank transfer reference (payout and receipt only). */
+  /** A short note for people, such as the bank transfer reference (payout and receipt only). */
   memo?: string;
+  /**
+   * Leaf hash of the host's own entry for this movement of money (`FundsReceived` for a receipt,
+   * `PayoutMade` for a payout); required on those two, absent on a countersignature. A ledger
+   * records each host entry at most once.
+   */
+  hostEntry?: Hash;
   proof: DataIntegrityProof;
 }
 
@@ -122,6 +133,35 @@ export interface KindFields {
     place: string;
     description: string;
   };
+  /** Host ledger: the host accepted `collective` as a member (SPEC.md §5.6). */
+  MemberJoined: {
+    collective: string;
+    /** The collective's ledger key (Multikey) when it applied: the key that signed its application. */
+    collectiveKey: string;
+    feeBasisPoints: number;
+    /** SHA-256 of the JCS of the signed application, and of the host terms it accepted, hex. */
+    application: Hash;
+    terms: Hash;
+  };
+  /** Host ledger: `collective`, a current member, left (or was let go). */
+  MemberLeft: { collective: string; reason?: string };
+  /**
+   * Host ledger: money received for member `collective` under `reference`, the host's unique
+   * reference of that receipt (a pledge's structured communication); one entry per reference.
+   */
+  FundsReceived: { collective: string; amount: Amount; currency: string; reference: string; memo?: string };
+  /**
+   * Host ledger: the host paid member `collective`'s countersigned expense (its leaf hash on the
+   * collective's ledger); `reference` is the bank's payout reference. One entry per expense.
+   */
+  PayoutMade: {
+    collective: string;
+    expense: Hash;
+    amount: Amount;
+    currency: string;
+    reference: string;
+    memo?: string;
+  };
 }
 
 /** Fields every entry carries. */
@@ -165,6 +205,10 @@ export const ENTRY_KINDS: readonly EntryKind[] = [
   'KeyRotated',
   'Update',
   'Event',
+  'MemberJoined',
+  'MemberLeft',
+  'FundsReceived',
+  'PayoutMade',
 ];
 
 /** True when `kind` names one of the {@link ENTRY_KINDS}. */

@@ -1,7 +1,6 @@
 import t from 'tap';
 import { nobleBackend } from '../crypto.ts';
 import { encodeMultikey } from '../multikey.ts';
-import { linkedHostEntry, linkedMemo, parseHostMemo, payoutMemo, receivedMemo } from './links.ts';
 import {
   HostMessageError,
   isHostMessageValid,
@@ -121,24 +120,4 @@ t.test('the digest is of the canonical JSON, whatever the key order', async (t) 
     '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
     'SHA-256 of "{}"',
   );
-});
-
-t.test('memos link the two ledgers of one movement', async (t) => {
-  const hash = 'ab'.repeat(32);
-  const memo = linkedMemo('+++123/4567/89002+++', hash);
-  t.equal(memo, `+++123/4567/89002+++ host-entry ${hash}`);
-  t.equal(linkedHostEntry(memo), hash);
-  t.equal(linkedHostEntry('no link'), undefined);
-  t.equal(linkedHostEntry(undefined), undefined);
-  t.throws(() => linkedMemo('x', 'AB'), TypeError);
-  t.same(parseHostMemo(receivedMemo('+++123/4567/89002+++')), {
-    type: 'received',
-    reference: '+++123/4567/89002+++',
-  });
-  t.same(parseHostMemo(payoutMemo(hash, ' BANK-2026-117 ')), {
-    type: 'payout',
-    expense: hash,
-    reference: 'BANK-2026-117',
-  });
-  t.equal(parseHostMemo('something else'), undefined);
 });
