@@ -42,10 +42,9 @@ export class SignaturePool {
     this.#maxQueued = options.maxQueued ?? 2;
     const count = options.workers ?? Math.max(1, availableParallelism());
     for (let i = 0; i < count; i++) {
-      // Each worker only holds a few batches: a small heap keeps the auditor's memory flat.
-      const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-        resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
-      });
+      // No heap limit: loaders (tap's, for one) run in workers too, and a worker that runs out
+      // of heap would end the audit; a worker only ever holds a few batches anyway.
+      const worker = new Worker(new URL('./worker.ts', import.meta.url));
       const slot: Slot = { worker, queued: 0 };
       worker.on('message', (message: { invalid: number | null }) => {
         slot.queued -= 1;
