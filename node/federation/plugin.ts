@@ -149,8 +149,7 @@ async function handle(
     try {
       body = await readBody(request.raw, options.inboxBodyLimit ?? 256 * 1024);
     } catch (error) {
-      if (error instanceof BodyTooLarge)
-        return sendError(reply, 'INBOX_BODY_TOO_LARGE');
+      if (error instanceof BodyTooLarge) return sendError(reply, 'INBOX_BODY_TOO_LARGE');
       throw error;
     }
     if (jsonDepth(Buffer.from(body).toString('utf8')) > (options.inboxDepthLimit ?? 32)) {
