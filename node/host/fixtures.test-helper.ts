@@ -66,7 +66,13 @@ async function node(
 }
 
 export interface Story {
+  /** The host as it runs now; {@link Story.restartHost} replaces it. */
   host: HostService;
+  /**
+   * A new HostService over the same store and ledger, as after the host process restarts: nothing
+   * in memory survives, only what was written.
+   */
+  restartHost(): HostService;
   hostLedger: LedgerService;
   collective: LedgerService;
   side: CollectiveHostSide;
@@ -106,18 +112,23 @@ export async function story(t: { teardown(fn: () => unknown): void }): Promise<S
       return ledger === undefined ? (async function* () {})() : entriesOf(ledger, from);
     },
   };
-  const host = new HostService({
+  const hostOptions = {
     ledger: hostNode.actor.ledger,
     store: hostNode.store,
     terms: TERMS,
     source,
     backend: nativeBackend,
     now,
-  });
+  };
+  const host = new HostService(hostOptions);
   const key = decodeMultikey(host.core.hostKey());
   if (!key.ok) throw new Error('host key');
   const result: Story = {
     host,
+    restartHost() {
+      result.host = new HostService(hostOptions);
+      return result.host;
+    },
     hostLedger: hostNode.actor.ledger,
     collective: collectiveNode.actor.ledger,
     side: new CollectiveHostSide(collectiveNode.actor.ledger, { backend: nativeBackend, now }),
