@@ -13,6 +13,12 @@ import type {
   ChainVerifierOptions,
   StepResult,
 } from './chain-result.ts';
+import {
+  type ChainState,
+  decodeChainState,
+  encodeChainState,
+  type SnapshotFailure,
+} from './chain-snapshot.ts';
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
 import { bytesEqual, toHex, utf8 } from './encoding.ts';
 import {
@@ -115,6 +121,62 @@ export class ChainVerifier {
       },
       openExpenses: this.#expenses.size,
     };
+  }
+
+  /**
+   * The complete state after the entries accepted so far, as compact JSON (chain-snapshot.ts):
+   * {@link ChainVerifier.resume} continues from it exactly. Throws after a failure, which is final.
+   */
+  snapshot(): JsonObject {
+    if (this.#failure !== undefined) throw new TypeError('a failed verification has no state to resume');
+    const state: ChainState = {
+      position: this.#position,
+      head: this.#head,
+      balance: this.#balance,
+      budget: this.#budget?.summary(),
+      expenses: this.#expenses,
+      contributions: this.#contributions,
+      once: this.#once,
+      members: this.#members,
+    };
+    return encodeChainState(state, this.#backend);
+  }
+
+  /**
+   * A verifier that continues from `snapshot` (see {@link snapshot}); `snapshotInvalid` when its
+   * digest or any field is wrong. The caller ties `size` and `head.prevHash` to a checkpoint.
+   */
+  static resume(
+    snapshot: unknown,
+    options: ChainVerifierOptions = {},
+  ): { ok: true; verifier: ChainVerifier } | { ok: false; reason: SnapshotFailure } {
+    const decoded = decodeChainState(snapshot, options.backend ?? nobleBackend);
+    if (!decoded.ok) return decoded;
+    const { state } = decoded;
+    const head = state.head;
+    if (head !== undefined && options.actor !== undefined && head.actor !== options.actor)
+      return {
+        ok: false,
+        reason: { type: 'snapshotInvalid', problem: `not the ledger of ${options.actor}` },
+      };
+    const verifier = new ChainVerifier(options);
+    verifier.#position = state.position;
+    verifier.#head = head;
+    verifier.#balance = state.balance;
+    if (state.budget !== undefined) verifier.#budget = BudgetFold.resume(state.budget);
+    for (const [k, v] of state.expenses) verifier.#expenses.set(k, { ...v });
+    for (const [k, v] of state.contributions) verifier.#contributions.set(k, v);
+    for (const [k, v] of state.once) verifier.#once.set(k, v);
+    for (const [k, v] of state.members) verifier.#members.set(k, v);
+    // The current key and the host's key are the head's; decodeChainState checked both decode.
+    if (head !== undefined) {
+      verifier.#publicKey = (decodeMultikey(head.ledgerKey) as { publicKey: Uint8Array }).publicKey;
+      if (head.host !== undefined) {
+        const key = decodeMultikey(head.host.key) as { publicKey: Uint8Array };
+        verifier.#host = { id: head.host.id, publicKey: key.publicKey };
+      }
+    }
+    return { ok: true, verifier };
   }
 
   /** Checks the next entry. After a failure every push returns that failure. */

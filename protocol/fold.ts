@@ -110,6 +110,24 @@ export class BudgetFold {
     this.#summary.balance += BigInt(direction) * minor;
   }
 
+  /** A fold that continues from `summary` (a resumed audit, chain-snapshot.ts). */
+  static resume(summary: BudgetSummary): BudgetFold {
+    const fold = new BudgetFold(summary.currency);
+    const own = fold.#summary;
+    own.balance = summary.balance;
+    own.income = {
+      total: summary.income.total,
+      byKind: { ...summary.income.byKind },
+      byMonth: { ...summary.income.byMonth },
+    };
+    own.spending = {
+      total: summary.spending.total,
+      byKind: { ...summary.spending.byKind },
+      byMonth: { ...summary.spending.byMonth },
+    };
+    return fold;
+  }
+
   /** A copy of the summary so far. */
   summary(): BudgetSummary {
     const s = this.#summary;

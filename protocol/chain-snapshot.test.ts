@@ -1,0 +1,112 @@
+// Resumable verification: [0, n) then snapshot → JSON → resume → [n, m) gives exactly the steps,
+// failure, summary and state of one walk over [0, m); a snapshot that was edited is refused, or
+// fails at the first entry it no longer fits.
+import fc from 'fast-check';
+import t from 'tap';
+import { clone, LedgerWriter } from '../test-support/ledger.ts';
+import { mixedLedgerArb, randomLedger } from '../test-support/random-ledger.ts';
+import { ChainVerifier, type StepResult } from './chain.ts';
+import { snapshotDigest } from './chain-snapshot.ts';
+import { toHex } from './encoding.ts';
+import type { JsonObject } from './jcs.ts';
+
+const step = (r: StepResult) =>
+  r.ok ? { ok: true, seq: r.seq, leafHash: toHex(r.leafHash), balance: r.balance } : r;
+
+function walk(verifier: ChainVerifier, entries: readonly unknown[]) {
+  return entries.map((e) => step(verifier.push(e)));
+}
+
+/** A JSON round trip, as a file would give it back. */
+const reread = (snapshot: JsonObject): unknown => JSON.parse(JSON.stringify(snapshot));
+
+function resumed(snapshot: unknown): ChainVerifier {
+  const r = ChainVerifier.resume(snapshot);
+  if (!r.ok) throw new Error(`resume refused: ${r.reason.problem}`);
+  return r.verifier;
+}
+
+t.test('resuming at any cut gives the same steps, summary and final state', async (t) => {
+  fc.assert(
+    fc.property(mixedLedgerArb, fc.nat(), fc.nat(), (actions, cutSeed, dropSeed) => {
+      const entries: unknown[] = randomLedger(actions).writer.entries;
+      const n = cutSeed % (entries.length + 1);
+      // Half the runs drop an entry after the cut: the failure must be the same too.
+      if (dropSeed % 2 === 1 && n + 1 < entries.length) {
+        entries.splice(n + 1 + (dropSeed % (entries.length - n - 1)), 1);
+      }
+      const whole = new ChainVerifier();
+      const wholeSteps = walk(whole, entries);
+      const first = new ChainVerifier();
+      walk(first, entries.slice(0, n));
+      const second = resumed(reread(first.snapshot()));
+      const rest = walk(second, entries.slice(n));
+      t.same(rest, wholeSteps.slice(n));
+      t.same(second.failure, whole.failure);
+      t.same(second.head, whole.head);
+      t.same(second.summary(), whole.summary());
+      if (whole.failure === undefined) t.same(second.snapshot(), whole.snapshot());
+    }),
+    { numRuns: 40 },
+  );
+});
+
+t.test('a snapshot of an empty verifier resumes at the genesis', async (t) => {
+  const w = new LedgerWriter();
+  w.append({ kind: 'Update', title: 'hello', body: 'world' });
+  const v = resumed(reread(new ChainVerifier().snapshot()));
+  t.same(
+    walk(v, w.entries).map((s) => s.ok),
+    [true, true],
+  );
+});
+
+t.test('a failed verification has no snapshot', async (t) => {
+  const w = new LedgerWriter();
+  const v = new ChainVerifier();
+  v.push(w.entries[0]);
+  v.push(w.entries[0]);
+  t.equal(v.failure?.type, 'seqDuplicate');
+  t.throws(() => v.snapshot(), TypeError);
+});
+
+t.test('an edited snapshot is not silently trusted', async (t) => {
+  const { writer } = randomLedger(
+    Array.from({ length: 40 }, (_, i) => ({
+      op: [10, 0, 1, 2, 4, 5, 0, 15, 13, 15, 16][i % 11] as number,
+      a: i * 7919,
+      b: i,
+    })),
+  );
+  const entries = writer.entries;
+  const n = 25;
+  const v = new ChainVerifier();
+  walk(v, entries.slice(0, n));
+  const good = reread(v.snapshot()) as Record<string, unknown> & { head: Record<string, unknown> };
+  t.ok(ChainVerifier.resume(good).ok, 'the snapshot as written resumes');
+  t.match(good, { size: n, head: { prevHash: writer.hash(n - 1) } }, 'bound to its size and last leaf hash');
+
+  const refused = (label: string, edit: (s: typeof good) => void, redigest: boolean, problem: RegExp) => {
+    const s = clone(good);
+    edit(s);
+    if (redigest) s.digest = snapshotDigest(s as JsonObject, writer.backend);
+    const r = ChainVerifier.resume(s);
+    t.equal(r.ok, false, label);
+    if (!r.ok) t.match(r.reason, { type: 'snapshotInvalid', problem }, label);
+  };
+  refused('a raised balance', (s) => (s.balance = `${BigInt(s.balance as string) + 100n}`), false, /digest/);
+  refused('a dropped contribution', (s) => (s.contributions = {}), false, /digest/);
+  refused('a size that is not the head', (s) => (s.size = n + 1), true, /nextSeq/);
+  refused('a float amount', (s) => (s.balance = '1.5'), true, /minor units/);
+  refused('a head with an extra field', (s) => (s.head.extra = 1), true, /head field/);
+  refused('not a snapshot', (s) => (s.type = 'Other'), true, /chain snapshot/);
+  const other = ChainVerifier.resume(good, { actor: 'https://evil.example/actors/x' });
+  t.match(other, { ok: false, reason: { problem: /not the ledger of/ } }, 'another actor');
+
+  // Re-digested but pointing at another leaf: the next entry's signed prev exposes it.
+  const moved = clone(good);
+  moved.head.prevHash = writer.hash(n - 2);
+  moved.digest = snapshotDigest(moved as JsonObject, writer.backend);
+  const r = resumed(moved).push(entries[n]);
+  t.match(r, { ok: false, reason: { type: 'prevMismatch', seq: n } });
+});
