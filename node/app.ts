@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import type { NodeFederation } from './federation/federation.ts';
 import { federationPlugin } from './federation/plugin.ts';
 import type { PrivateExpenseStore } from './private/expenses.ts';
+import { auditRoutes } from './routes/audit.ts';
 import type { NodeActors, RouteContext } from './routes/context.ts';
 import { installErrorHandling, installJsonParser } from './routes/errors.ts';
 import { expenseRoutes } from './routes/expenses.ts';
@@ -143,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     expenseRoutes(scope, context);
     sessionRoutes(scope, context);
     pageRoutes(scope, context);
+    auditRoutes(scope, context);
   });
   return app;
 }
