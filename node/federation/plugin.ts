@@ -87,10 +87,12 @@ function sendError(reply: FastifyReply, code: 'INBOX_BODY_TOO_LARGE' | 'INBOX_JS
   return reply.code(status).send({ error: { code, message } });
 }
 
+// Public documents: the in-browser auditor of any node reads them (ui/audit).
 function sendJson(reply: FastifyReply, body: string | Uint8Array): FastifyReply {
   return reply
     .code(200)
     .header('content-type', AP_TYPE)
+    .header('access-control-allow-origin', '*')
     .header('vary', 'Accept')
     .send(typeof body === 'string' ? body : Buffer.from(body));
 }
@@ -173,6 +175,8 @@ async function handle(
     onNotAcceptable: fallthrough,
   });
   if (response.headers.get(FALLTHROUGH) === '1') return undefined;
+  // What Fedify answers to a GET (actors, WebFinger, NodeInfo) is public: any page may read it.
+  if (method !== 'POST') reply.header('access-control-allow-origin', '*');
   return sendResponse(reply, response);
 }
 

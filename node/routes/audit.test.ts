@@ -70,3 +70,42 @@ t.test('the bundle: no eval, no Node built-ins, compressed, cached by its hash',
   const stale = await app.inject({ url: '/assets/audit.js?v=0000000000000000' });
   t.equal(stale.headers['cache-control'], 'no-cache', 'an old URL is revalidated, not kept');
 });
+
+t.test('the raw documents the page reads may be read from any origin; writes may not', async (t) => {
+  const { app, node } = await testNode(t, { origin: 'https://node.example' });
+  await node.actors.create({ name: 'garden', host: false, currency: 'EUR' });
+  const origin = { origin: 'http://other.example' };
+  const ap = { ...origin, accept: 'application/activity+json' };
+  const reads = [
+    { url: '/actors/garden', headers: ap },
+    { url: '/actors/garden/outbox', headers: ap },
+    { url: '/actors/garden/outbox?cursor=0', headers: ap },
+    { url: '/actors/garden/ledger/0', headers: ap },
+    { url: '/.well-known/webfinger?resource=acct:garden@node.example', headers: origin },
+    { url: '/api/actors/garden/checkpoint', headers: origin },
+    { url: '/api/actors/garden/entries/0/leaf', headers: origin },
+    { url: '/api/actors/garden/proofs/inclusion?seq=0', headers: origin },
+    { url: '/api/actors/nobody/checkpoint', headers: origin, status: 404 },
+  ];
+  for (const read of reads) {
+    const answer = await app.inject({ url: read.url, headers: read.headers });
+    t.equal(answer.statusCode, read.status ?? 200, read.url);
+    t.equal(answer.headers['access-control-allow-origin'], '*', `${read.url} is readable cross-origin`);
+  }
+  const page = await app.inject({ url: '/audit', headers: origin });
+  t.equal(page.headers['access-control-allow-origin'], undefined, 'pages are not');
+  const write = await app.inject({
+    method: 'POST',
+    url: '/api/actors/garden/entries',
+    headers: { ...origin, 'content-type': 'application/json' },
+    payload: '{}',
+  });
+  t.equal(write.headers['access-control-allow-origin'], undefined, 'writes are not');
+  const inbox = await app.inject({
+    method: 'POST',
+    url: '/actors/garden/inbox',
+    headers: { ...origin, 'content-type': 'application/activity+json' },
+    payload: '{}',
+  });
+  t.equal(inbox.headers['access-control-allow-origin'], undefined, 'inboxes are not');
+});

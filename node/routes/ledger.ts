@@ -3,7 +3,7 @@
  * hash, its exact leaf bytes, balance and budget summary, expenses by state, the latest signed
  * checkpoint (C2SP text) and RFC 9162 inclusion and consistency proofs.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExpenseState } from '../../protocol/fold.ts';
 import { AppError } from '../errors.ts';
 import type { EntryRecord } from '../ledger/types.ts';
@@ -56,6 +56,14 @@ const actorSchema = {
   },
 } as const;
 
+/**
+ * Every route here is a public read: any page may read it, the in-browser auditor of another
+ * node included (ui/audit). No credentials ride on such a request (`*` forbids them).
+ */
+async function allowAnyOrigin(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply.header('access-control-allow-origin', '*');
+}
+
 export function recordJson(record: EntryRecord) {
   return { seq: record.seq, leafHash: record.leafHash, entry: record.entry };
 }
@@ -64,6 +72,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'The collectives and hosts on this node',
@@ -79,6 +88,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'One actor and the head of its ledger',
@@ -96,6 +106,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/entries',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'A page of entries, newest first by default; follow `next` for the next page',
@@ -130,6 +141,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/entries/:seq',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'The entry with this sequence number',
@@ -148,6 +160,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/entries/:seq/leaf',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'The exact signed bytes of the entry (its leaf), as hashed into the log',
@@ -166,6 +179,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/hashes/:hash',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'The entry with this leaf hash (lowercase hex SHA-256(0x00 || leaf))',
@@ -188,6 +202,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/balance',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'The balance: contributions and transfers in, less payouts, refunds, fees and transfers out',
@@ -201,6 +216,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/budget',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'Budget summary: income and spending by kind and month, expenses per state',
@@ -214,6 +230,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/expenses',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['expenses'],
         summary: 'Expenses in one state, newest filed first; follow `next` for more',
@@ -254,6 +271,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/checkpoint',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'The latest signed checkpoint (C2SP tlog-checkpoint signed note)',
@@ -272,6 +290,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/proofs/inclusion',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'RFC 9162 inclusion proof of entry `seq` in the tree of `size` entries (default: all)',
@@ -309,6 +328,7 @@ export function ledgerRoutes(app: FastifyInstance, context: RouteContext): void 
   app.get(
     '/api/actors/:actor/proofs/consistency',
     {
+      onRequest: allowAnyOrigin,
       schema: {
         tags: ['ledger'],
         summary: 'RFC 9162 consistency proof from tree size `from` to `to` (default: all)',
