@@ -4,8 +4,9 @@
  * Exit 0 verified, 1 verification failed (the first failing entry and reason are printed),
  * 2 could not fetch or read. Runs as `npx node scripts/verify.ts SOURCE` too.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nativeBackend } from '../node/crypto/native.ts';
+import type { JsonObject } from '../protocol/jcs.ts';
 import { CliError, config, type Output, parse } from './cli/common.ts';
 import { HttpClient } from './verify/http.ts';
 import { humanReport, progressBar } from './verify/report.ts';
@@ -18,8 +19,11 @@ export const VERIFY_USAGE = `Usage: cagnotte verify SOURCE [--json] [--entry N] 
   SOURCE: a bulk export file, an actor URL, or a handle @name@domain.
   --entry N           only entry N: its proof and its inclusion in the signed checkpoint
   --since FILE        incremental: trust the checkpoint note in FILE (saved by --save-checkpoint)
+                      and resume from the audit state beside it (FILE.audit.json): only the
+                      newer entries are read
   --state FILE        checkpoints seen, for fork detection (default ~/.cagnotte/checkpoints.json)
-  --save-checkpoint   write the verified checkpoint note to FILE, for a later --since
+  --save-checkpoint   write the verified checkpoint note to FILE and the audit state to
+                      FILE.audit.json, for a later --since
   Exit 0 verified, 1 verification failed, 2 could not fetch or read.`;
 
 /** Options as parsed from the command line. */
@@ -98,9 +102,13 @@ export async function runVerify(
   progress?: (done: number, total: number) => void,
 ): Promise<VerifyReport> {
   let sinceNote: string | undefined;
+  let sinceSnapshot: unknown;
   let source: LedgerSource;
   try {
-    if (args.since !== undefined) sinceNote = await readFile(args.since, 'utf8');
+    if (args.since !== undefined) {
+      sinceNote = await readFile(args.since, 'utf8');
+      sinceSnapshot = await readAuditState(auditStatePath(args.since));
+    }
     source = await openSource(args);
   } catch (error) {
     if (!(error instanceof ReadError) && (error as { code?: string }).code === undefined) throw error;
@@ -129,9 +137,16 @@ export async function runVerify(
     ...(args.workers === undefined ? {} : { workers: args.workers }),
     ...(args.statePath === undefined ? {} : { statePath: args.statePath }),
     ...(sinceNote === undefined ? {} : { sinceNote }),
+    ...(sinceSnapshot === undefined ? {} : { sinceSnapshot }),
+    ...(args.saveCheckpoint === undefined
+      ? {}
+      : { onSnapshot: (snapshot: JsonObject) => saveAuditState(args.saveCheckpoint as string, snapshot) }),
     ...(args.entry === undefined ? {} : { entry: args.entry }),
     ...(progress === undefined ? {} : { progress }),
   });
+  if (report.verified && args.saveCheckpoint !== undefined && report.checkpoint !== undefined) {
+    await saveCheckpointNote(args, report);
+  }
   return report;
 }
 
@@ -143,9 +158,6 @@ export async function verifyCommand(args: string[], io: Output): Promise<void> {
   bar?.end();
   if (parsed.json) io.out(JSON.stringify(report, null, 2));
   else for (const line of humanReport(report)) io.out(line);
-  if (report.verified && parsed.saveCheckpoint !== undefined && report.checkpoint !== undefined) {
-    await saveCheckpointNote(parsed, report);
-  }
   if (report.exitCode === 1) throw new CliError('verify: the ledger does not verify', 1);
   if (report.exitCode === 2) throw new VerifyReadFailure(report.error ?? 'could not read the ledger');
 }
@@ -154,6 +166,38 @@ export async function verifyCommand(args: string[], io: Output): Promise<void> {
 export class VerifyReadFailure extends CliError {
   constructor(message: string) {
     super(`verify: ${message}`, 2);
+  }
+}
+
+/** Where the audit state saved with a checkpoint note lives: beside it. */
+export function auditStatePath(noteFile: string): string {
+  return `${noteFile}.audit.json`;
+}
+
+/** The saved audit state, or undefined when there is none or it is not JSON (a full walk then). */
+async function readAuditState(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { type: 'unreadable' };
+  }
+}
+
+async function saveAuditState(noteFile: string, snapshot: JsonObject): Promise<void> {
+  const path = auditStatePath(noteFile);
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, JSON.stringify(snapshot));
+    await rename(temporary, path);
+  } catch (error) {
+    throw new VerifyReadFailure(`cannot write ${path}: ${(error as Error).message}`);
   }
 }
 

@@ -9,14 +9,25 @@
  * later on other threads (see signatures.ts), and signatures of a trusted prefix (covered by a
  * checkpoint verified before) are not asked at all: the prefix's root ties those bytes to it.
  */
-import { type ChainFailure, type ChainSummary, ChainVerifier } from '../chain.ts';
+
+import { type ChainFailure, type ChainSummary, ChainVerifier, type ChainVerifierOptions } from '../chain.ts';
+import type { SnapshotFailure } from '../chain-snapshot.ts';
 import { type Checkpoint, type CheckpointFailure, verifyCheckpoint } from '../checkpoint.ts';
 import { verifyCosignedCheckpoint } from '../cosignature.ts';
 import { type CryptoBackend, nobleBackend } from '../crypto.ts';
-import { bytesEqual, toHex } from '../encoding.ts';
+import { bytesEqual, fromHex, toHex } from '../encoding.ts';
 import type { SignedEntry } from '../entry/types.ts';
 import { budgetToJson, type TotalsJson } from '../fold.ts';
-import { appendLeaf, EMPTY_TREE, type TreeNode, type TreeState, treeRoot } from '../merkle/tree.ts';
+import type { JsonObject } from '../jcs.ts';
+import {
+  appendLeaf,
+  decodeTreeState,
+  EMPTY_TREE,
+  encodeTreeState,
+  type TreeNode,
+  type TreeState,
+  treeRoot,
+} from '../merkle/tree.ts';
 import { decodeMultikey } from '../multikey.ts';
 import {
   type NoteVerifierKey,
@@ -110,7 +121,8 @@ export interface LedgerAuditOptions {
 /** Audits a ledger entry by entry; {@link finish} checks the checkpoint. */
 export class LedgerAudit {
   readonly #backend: CryptoBackend;
-  readonly #verifier: ChainVerifier;
+  #verifier: ChainVerifier;
+  readonly #chainOptions: ChainVerifierOptions;
   readonly #actorKeys: ReadonlySet<string> | undefined;
   readonly #trusted: { size: number; rootHash: Uint8Array } | undefined;
   readonly #wanted: ReadonlySet<number>;
@@ -128,10 +140,76 @@ export class LedgerAudit {
     const check: SignatureCheck = options.check ?? ((_seq, s, m, k) => backend.verify(s, m, k));
     const trustedSize = options.trusted?.size ?? 0;
     const answer: SignatureCheck = (seq, s, m, k) => seq < trustedSize || check(seq, s, m, k);
-    this.#verifier = new ChainVerifier({
+    this.#chainOptions = {
       ...(options.actor === undefined ? {} : { actor: options.actor }),
       backend: checkingBackend(backend, () => this.#tree.size, answer),
+    };
+    this.#verifier = new ChainVerifier(this.#chainOptions);
+  }
+
+  /**
+   * The audit's state after the entries pushed so far (the chain verifier's, the tree's frontier
+   * and the genesis), for {@link LedgerAudit.resume}. Throws after a failure or before the genesis.
+   */
+  snapshot(): JsonObject {
+    if (this.#failure !== undefined || this.#genesis === undefined)
+      throw new TypeError('only an audit that accepted entries and did not fail can be resumed');
+    return {
+      type: 'AuditSnapshot',
+      version: 1,
+      genesis: this.#genesis as unknown as JsonObject,
+      tree: toHex(encodeTreeState(this.#tree)),
+      chain: this.#verifier.snapshot(),
+    };
+  }
+
+  /**
+   * An audit that continues from `snapshot`, which must be the state at `checkpoint`: the note
+   * verifies with the genesis's checkpoint key, and its size and root are the saved tree's. New
+   * entries then extend that tree, so the next checkpoint's root shows they extend that history.
+   */
+  static resume(
+    snapshot: unknown,
+    checkpoint: string,
+    options: LedgerAuditOptions = {},
+  ): { ok: true; audit: LedgerAudit; checkpoint: Checkpoint } | { ok: false; reason: SnapshotFailure } {
+    const refuse = (problem: string) => ({
+      ok: false as const,
+      reason: { type: 'snapshotInvalid' as const, problem },
     });
+    const s = snapshot as Record<string, unknown> | null;
+    if (typeof s !== 'object' || s === null || s.type !== 'AuditSnapshot' || s.version !== 1)
+      return refuse('not a version 1 audit snapshot');
+    const genesis = s.genesis as SignedEntry<'Genesis'> | undefined;
+    if (typeof genesis !== 'object' || genesis === null || genesis.kind !== 'Genesis')
+      return refuse('/genesis is not a genesis entry');
+    if (options.actor !== undefined && genesis.attributedTo !== options.actor)
+      return refuse(`not the ledger of ${options.actor}`);
+    const backend = options.backend ?? nobleBackend;
+    let tree: TreeState;
+    let logKey: NoteVerifierKey;
+    try {
+      if (typeof s.tree !== 'string') return refuse('/tree is not hex');
+      tree = decodeTreeState(fromHex(s.tree));
+      logKey = checkpointKeyOf(genesis, backend);
+    } catch {
+      return refuse('/tree or the genesis checkpoint key does not decode');
+    }
+    const verified = verifyCheckpoint(checkpoint, { logKeys: [logKey], origin: genesis.origin, backend });
+    if (!verified.ok) return refuse(`the checkpoint does not verify (${verified.reason.type})`);
+    const at = verified.checkpoint;
+    if (at.size !== tree.size || !bytesEqual(treeRoot(tree, backend), at.rootHash))
+      return refuse(`the saved tree is not the checkpoint's (size ${tree.size}, checkpoint ${at.size})`);
+    const audit = new LedgerAudit(options);
+    const chain = ChainVerifier.resume(s.chain, audit.#chainOptions);
+    if (!chain.ok) return chain;
+    const head = chain.verifier.head;
+    if (head?.actor !== genesis.attributedTo || head.nextSeq !== tree.size)
+      return refuse('the chain state is not at the saved tree or not of this genesis');
+    audit.#verifier = chain.verifier;
+    audit.#tree = tree;
+    audit.#genesis = genesis;
+    return { ok: true, audit, checkpoint: at };
   }
 
   /** Entries accepted so far (the seq of the next one). */

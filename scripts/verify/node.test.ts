@@ -118,6 +118,21 @@ t.test('--since over HTTP checks the node’s consistency proof', async (t) => {
   t.same(incremental.summary, full.summary);
 });
 
+t.test('--since with a saved audit state fetches only the new entries, from API pages', async (t) => {
+  const saved = join(dir, 'resume.note');
+  const first = await runVerify({ ...base, saveCheckpoint: saved });
+  const before = first.summary?.entries as number;
+  // More than one API page (500) of new entries.
+  for (let i = 0; i < 520; i++) await ledger.append(update(1000 + i));
+  const incremental = await runVerify({ ...base, since: saved });
+  const full = await runVerify(base);
+  t.equal(incremental.exitCode, 0, JSON.stringify(incremental.failure ?? incremental.error));
+  t.equal(incremental.resumedAt, before, 'the saved entries were not fetched');
+  t.match(incremental.since, { size: before, consistency: 'proof' });
+  t.same(incremental.summary, full.summary);
+  t.same(incremental.checkpoint, full.checkpoint);
+});
+
 t.test('private addresses are refused unless allowed', async (t) => {
   const refused = await runVerify({ ...base, allowPrivateAddress: false });
   t.equal(refused.exitCode, 2);

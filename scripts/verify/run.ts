@@ -31,6 +31,7 @@ import { parseCheckpoint, verifyCheckpoint } from '../../protocol/checkpoint.ts'
 import type { CryptoBackend } from '../../protocol/crypto.ts';
 import { toHex } from '../../protocol/encoding.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
+import type { JsonObject } from '../../protocol/jcs.ts';
 import { appendLeaf, EMPTY_TREE, hashLeaf, type TreeState } from '../../protocol/merkle/tree.ts';
 import { verifyConsistency } from '../../protocol/merkle/verify.ts';
 import { parseNote } from '../../protocol/note.ts';
@@ -62,6 +63,8 @@ export interface VerifyReport {
     signatures?: CheckpointSignature[];
   };
   failure?: VerifyFailure;
+  /** Incremental mode from a saved audit state: the entries before this seq were not read. */
+  resumedAt?: number;
   /** Incremental mode: the checkpoint trusted before, and how the new one was tied to it. */
   since?: { size: number; rootHash: string; consistency: 'proof' | 'recomputed' };
   entry?: {
@@ -96,6 +99,14 @@ export interface VerifyOptions {
   statePath?: string;
   /** `--since`: a checkpoint note trusted before. */
   sinceNote?: string;
+  /**
+   * `--since`: the audit's state saved at `sinceNote` (LedgerAudit.snapshot): the audit resumes
+   * from it and reads only the newer entries. Refused (with a warning, and a walk from entry 0)
+   * unless it is the state at exactly that checkpoint.
+   */
+  sinceSnapshot?: unknown;
+  /** Called with the audit's state once the ledger verified (full or incremental), to save it. */
+  onSnapshot?: (snapshot: JsonObject) => Promise<void>;
   /** `--entry N`. */
   entry?: number;
   /** Called now and then with entries done and the total expected. */
@@ -179,14 +190,30 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     rootsAt,
     ...(trusted === undefined ? {} : { trusted: { size: trusted.size, rootHash: trusted.rootHash } }),
   };
-  const audit = new LedgerAudit({ ...auditOptions, check });
+  let audit = new LedgerAudit({ ...auditOptions, check });
+  let fresh = () => new LedgerAudit(auditOptions);
+  const { sinceNote, sinceSnapshot } = options;
+  if (sinceNote !== undefined && sinceSnapshot !== undefined) {
+    const resumed = LedgerAudit.resume(sinceSnapshot, sinceNote, { ...auditOptions, check });
+    if (resumed.ok) {
+      audit = resumed.audit;
+      fresh = () =>
+        (LedgerAudit.resume(sinceSnapshot, sinceNote, auditOptions) as { audit: LedgerAudit }).audit;
+      report.resumedAt = audit.position;
+    } else {
+      report.warnings.push(
+        `the saved audit state is not used (${resumed.reason.problem}); every entry is read`,
+      );
+    }
+  }
+  const start = audit.position;
   const pool = new SignaturePool({
     backend,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   });
   let failure: VerifyFailure | undefined;
   try {
-    for await (const item of source.entries(peek.size)) {
+    for await (const item of source.entries(peek.size, start)) {
       if (item.notJson) {
         failure = { type: 'notJson', seq: audit.position };
         break;
@@ -202,7 +229,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     failure ??= audit.failure;
     const at = failure === undefined ? undefined : seqOf(failure);
     if (invalid !== undefined && (failure === undefined || at === undefined || invalid <= at)) {
-      failure = await exactFailure(source, peek.size, invalid, auditOptions);
+      failure = await exactFailure(source, peek.size, invalid, fresh);
     }
   } finally {
     report.stats.workers = pool.workers;
@@ -238,6 +265,8 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     if (fork !== undefined) failure = { type: 'fork', evidence: fork };
   }
   if (failure !== undefined) report.failure = failure;
+  else if (options.onSnapshot !== undefined && audit.failure === undefined)
+    await options.onSnapshot(audit.snapshot());
 }
 
 /** The seq a failure names, if it names one. */
@@ -250,10 +279,10 @@ async function exactFailure(
   source: LedgerSource,
   size: number,
   invalid: number,
-  auditOptions: ConstructorParameters<typeof LedgerAudit>[0],
+  fresh: () => LedgerAudit,
 ): Promise<VerifyFailure> {
-  const exact = new LedgerAudit(auditOptions);
-  for await (const item of source.entries(size)) {
+  const exact = fresh();
+  for await (const item of source.entries(size, exact.position)) {
     if (item.notJson) return { type: 'notJson', seq: exact.position };
     if (!exact.push(item.value, item.line).ok || exact.position > invalid) break;
   }

@@ -43,8 +43,11 @@ export interface LedgerSource {
   actor(): Promise<AuditedActor>;
   /** The latest checkpoint note. */
   checkpoint(): Promise<string>;
-  /** The entries oldest first, at most `size` of them (a file hands out all it has). Re-openable. */
-  entries(size: number): AsyncIterable<SourceEntry>;
+  /**
+   * The entries oldest first from seq `from` (default 0), up to seq `size` (a file hands out all
+   * it has). Re-openable.
+   */
+  entries(size: number, from?: number): AsyncIterable<SourceEntry>;
   /** One entry (HTTP only: a file is streamed instead). */
   entry?(seq: number): Promise<SourceEntry>;
   inclusionProof?(seq: number, size: number): Promise<Uint8Array[]>;
@@ -58,6 +61,8 @@ const ACTIVITY_JSON =
 const MAX_ACTOR_BYTES = 1024 * 1024;
 const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 const MAX_ENTRY_BYTES = 64 * 1024 + 1024;
+/** Entries per API page (the node's maximum). */
+const API_PAGE = 500;
 
 function parseJson(bytes: Uint8Array): unknown {
   try {
@@ -110,12 +115,13 @@ export class FileSource implements LedgerSource {
     }
   }
 
-  async *entries(): AsyncIterable<SourceEntry> {
+  async *entries(_size?: number, from = 0): AsyncIterable<SourceEntry> {
     let index = 0;
     let held: Uint8Array | undefined;
     for await (const line of this.#lines()) {
       index += 1;
-      if (index === 1) continue;
+      // The actor line, then the entries before `from`: skipped unparsed (a resumed audit).
+      if (index <= 1 + from) continue;
       // One line of lookahead: the last line is the checkpoint, not an entry.
       if (held !== undefined) {
         const value = parseJson(held);
@@ -178,7 +184,11 @@ export class HttpSource implements LedgerSource {
     return fromUtf8(bytes);
   }
 
-  async *entries(size: number): AsyncIterable<SourceEntry> {
+  async *entries(size: number, from = 0): AsyncIterable<SourceEntry> {
+    if (from > 0) {
+      yield* this.#entriesFrom(size, from);
+      return;
+    }
     if (size === 0) return;
     const actor = await this.#known();
     const outbox = actor.outbox ?? `${actor.id}/outbox`;
@@ -206,6 +216,34 @@ export class HttpSource implements LedgerSource {
         yield { value: object };
       }
       next = typeof page.prev === 'string' ? page.prev : undefined;
+    }
+  }
+
+  /**
+   * Entries `from`..`size` through the node's API pages (`/entries?order=oldest&cursor=`), which
+   * start at any seq, unlike the outbox whose pages are fixed from the newest entry.
+   */
+  async *#entriesFrom(size: number, from: number): AsyncIterable<SourceEntry> {
+    const api = await this.#api();
+    let cursor: number | undefined = from;
+    let expected = from;
+    while (cursor !== undefined && expected < size) {
+      const url = `${api}/entries?order=oldest&cursor=${cursor}&limit=${API_PAGE}`;
+      const page = (await this.#get(() =>
+        this.#client.getJson(url, { accept: 'application/json', maxBytes: MAX_PAGE_BYTES }),
+      )) as { items?: unknown; next?: unknown } | null;
+      const items = Array.isArray(page?.items) ? page.items : [];
+      if (items.length === 0) throw new ContentError(`an entries page has no items: ${url}`);
+      for (const item of items) {
+        if (expected >= size) return;
+        expected += 1;
+        yield { value: (item as { entry?: unknown } | null)?.entry };
+      }
+      const next = typeof page?.next === 'string' && /^\d+$/.test(page.next) ? Number(page.next) : undefined;
+      // Every page must move forward, so that a hostile server cannot loop the walk.
+      if (next !== undefined && next !== expected)
+        throw new ContentError(`an entries page skips or repeats: ${url}`);
+      cursor = next;
     }
   }
 
