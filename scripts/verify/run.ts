@@ -151,7 +151,7 @@ export async function verifySource(options: VerifyOptions): Promise<VerifyReport
     options.source.close();
   }
   report.stats.elapsedMs = Math.round(performance.now() - started);
-  const done = report.summary?.entries ?? 0;
+  const done = (report.summary?.entries ?? 0) - (report.resumedAt ?? 0);
   report.stats.entriesPerSecond = Math.round(done / Math.max(1e-3, report.stats.elapsedMs / 1000));
   report.stats.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return report;
