@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Temporal } from '@js-temporal/polyfill';
 import t from 'tap';
 import { openLevelStore } from '../storage/level.ts';
+import type { Store } from '../storage/types.ts';
 import { LevelMessageQueue } from './queue.ts';
 
 async function tempDb(t: { teardown(fn: () => unknown): void }) {
@@ -252,4 +253,64 @@ t.test('listen resolves when its signal aborts, even while idle', async (t) => {
   controller.abort();
   await listening;
   t.pass('resolved');
+});
+
+t.test('a message whose handler finishes while getDepth scans is not counted as waiting', async (t) => {
+  const store = await openLevelStore(await tempDb(t));
+  t.teardown(() => store.close());
+  // The handler's delete is held until getDepth's iterator has taken its snapshot (the key still
+  // in it), then let through before the scan looks at that key: the interleaving that made
+  // "a delayed message waits…" flaky, made certain here.
+  const snapshotTaken = deferred();
+  const deleted = deferred();
+  let holdScan = false;
+  const real = new Map<unknown, ReturnType<typeof store.sublevel>>();
+  const wrapped: Store = {
+    batch: (ops, options) =>
+      store.batch(
+        ops.map((op) => ({ ...op, sublevel: real.get(op.sublevel) ?? op.sublevel })),
+        options,
+      ),
+    close: () => store.close(),
+    sublevel(...path) {
+      const sub = store.sublevel(...path);
+      const view: ReturnType<typeof store.sublevel> = {
+        ...sub,
+        path: sub.path,
+        get: (k) => sub.get(k),
+        getMany: (k) => sub.getMany(k),
+        put: (k, v, o) => sub.put(k, v, o),
+        entries: (r) => sub.entries(r),
+        clear: (r) => sub.clear(r),
+        async del(key, options) {
+          await snapshotTaken.promise;
+          await sub.del(key, options);
+          deleted.resolve();
+        },
+        async *keys(range) {
+          for await (const key of sub.keys(range)) {
+            if (holdScan) {
+              snapshotTaken.resolve();
+              await deleted.promise;
+              // #run removes the key from its in-flight set right after the delete resolves.
+              await new Promise((r) => setImmediate(r));
+            }
+            yield key;
+          }
+        },
+      };
+      real.set(view, sub);
+      return view;
+    },
+  };
+  const queue = new LevelMessageQueue(wrapped);
+  const c = collector();
+  const controller = new AbortController();
+  const listening = queue.listen(c.handler, { signal: controller.signal });
+  await queue.enqueue({ id: 'just-done' });
+  await c.until(1);
+  holdScan = true;
+  t.same(await queue.getDepth(), { queued: 0, ready: 0, delayed: 0 });
+  controller.abort();
+  await listening;
 });

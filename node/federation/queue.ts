@@ -121,10 +121,14 @@ export class LevelMessageQueue implements MessageQueue {
 
   async getDepth(): Promise<MessageQueueDepth> {
     const bound = dueBound(this.#now() + 1);
+    // Which messages are in flight is read before the iterator takes its snapshot: read while
+    // iterating, a handler that finished in between (deleted from the set, its key still in the
+    // snapshot) would be counted as waiting.
+    const inFlight = new Set(this.#inFlight.keys());
     let ready = 0;
     let delayed = 0;
     for await (const key of this.#sub.keys()) {
-      if (this.#inFlight.has(key)) continue;
+      if (inFlight.has(key)) continue;
       if (key < bound) ready++;
       else delayed++;
     }
