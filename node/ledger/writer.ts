@@ -1,0 +1,220 @@
+/**
+ * The single writer of one ledger: appends are queued and committed in batches. Each batch holds
+ * the entries, the hash index, the expense indexes, the fold summary, the Merkle nodes and state,
+ * the head and a fresh signed checkpoint, in ONE atomic store batch written with fsync. A call
+ * resolves only once its batch is on disk; a body that cannot become a valid entry rejects that
+ * call alone.
+ */
+import { toHex } from '../../protocol/encoding.ts';
+import {
+  type BuiltEntry,
+  buildEntry,
+  buildGenesis,
+  type ChainHead,
+  EntryError,
+} from '../../protocol/entry/build.ts';
+import type { EntryBody } from '../../protocol/entry/types.ts';
+import { appendLeaf } from '../../protocol/merkle/tree.ts';
+import { encodeMultikey } from '../../protocol/multikey.ts';
+import { AppError } from '../errors.ts';
+import type { BatchOp } from '../storage/types.ts';
+import { entryOps, headOf, type LedgerCore, metaOps, signHead } from './core.ts';
+import { invalidEntry, ruleViolation } from './errors.ts';
+import { BatchState, emptySummary, type RuleFailure, referencesOf } from './state.ts';
+import type { AppendResult, LedgerStats } from './types.ts';
+
+/** What {@link LedgerWriter.initialize} needs beyond the actor: the genesis fields. */
+export interface GenesisRequest {
+  actorType: 'Group' | 'Organization';
+  currency: string;
+  /** The checkpoint origin line (the actor id without its scheme). */
+  origin: string;
+  by?: string;
+  /** Extra writes committed atomically with the genesis (the actor record). */
+  extraOps?: BatchOp[];
+}
+
+interface Pending {
+  /** A body to append, or the genesis of an empty ledger. */
+  body: EntryBody | { genesis: GenesisRequest };
+  by: string | undefined;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/** The queue and batch committer of one ledger. */
+export class LedgerWriter {
+  readonly #core: LedgerCore;
+  #queue: Pending[] = [];
+  #draining: Promise<void> | undefined;
+  #closed = false;
+  readonly #listeners = new Set<(results: readonly AppendResult[]) => void>();
+  readonly stats: LedgerStats = { batches: 0, entries: 0, rejected: 0, maxBatch: 0 };
+
+  constructor(core: LedgerCore) {
+    this.#core = core;
+  }
+
+  /** Queues `body`; see `LedgerService.append`. */
+  append(body: EntryBody, by?: string): Promise<AppendResult> {
+    return this.#enqueue(body, by);
+  }
+
+  /** Queues the genesis; see `LedgerService.initialize`. */
+  initialize(genesis: GenesisRequest): Promise<AppendResult> {
+    return this.#enqueue({ genesis }, undefined);
+  }
+
+  /** Adds a listener of durable batches; see `LedgerService.onAppended`. */
+  onAppended(listener: (results: readonly AppendResult[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Stops accepting appends and waits for the queued ones to be written. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  #enqueue(body: Pending['body'], by: string | undefined): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(new AppError('LEDGER_CLOSED'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ body, by, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#draining !== undefined) return;
+    // setImmediate, not a microtask: callers that append in the same turn share the first batch.
+    this.#draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#core.maxBatch);
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const core = this.#core;
+    const { backend, now, sync } = core;
+    const time = now();
+    let chain = core.state.chain;
+    let tree = core.state.tree;
+    const state = new BatchState(core.subs, core.state.summary, chain?.currency ?? '');
+    await state.prefetch(batch.flatMap((pending) => referencesOf(pending.body)));
+    const ops: BatchOp[] = [];
+    const accepted: [Pending, AppendResult][] = [];
+    for (const pending of batch) {
+      try {
+        const built = this.#build(chain, pending, time);
+        let extra: BatchOp[] = [];
+        if (typeof pending.body === 'object' && pending.body !== null && 'genesis' in pending.body) {
+          extra = pending.body.genesis.extraOps ?? [];
+          state.summary = emptySummary(built.head.currency);
+          state.currency = built.head.currency;
+        } else {
+          const failure = state.apply(built.entry, toHex(built.leafHash), chain?.host !== undefined);
+          if (failure !== undefined) throw ruleViolation(failure, describeRule(failure));
+        }
+        const appended = appendLeaf(tree, built.leafHash, backend);
+        const seq = built.entry.seq;
+        const leafHash = toHex(built.leafHash);
+        ops.push(...entryOps(core, seq, built.leaf, leafHash, appended.nodes), ...extra);
+        chain = built.head;
+        tree = appended.state;
+        accepted.push([pending, { seq, leafHash, leaf: built.leaf, entry: built.entry }]);
+      } catch (error) {
+        this.stats.rejected++;
+        pending.reject(toAppendError(error));
+      }
+    }
+    if (accepted.length === 0 || chain === undefined) return;
+    const head = headOf(core, tree, chain);
+    const checkpoint = signHead(core, head);
+    ops.push(...state.ops(), ...metaOps(core, chain, tree, checkpoint));
+    try {
+      await core.store.batch(ops, { sync });
+    } catch (error) {
+      // Nothing of this batch is on disk (the batch is atomic): the in-memory state stays as it
+      // was, and every caller of the batch learns that its entry was not recorded.
+      for (const [pending] of accepted) {
+        pending.reject(new AppError('LEDGER_WRITE_FAILED', undefined, { cause: String(error) }));
+      }
+      return;
+    }
+    core.state = { chain, tree, head, summary: state.summary, checkpoint };
+    this.stats.batches++;
+    this.stats.entries += accepted.length;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, accepted.length);
+    for (const [pending, result] of accepted) pending.resolve(result);
+    if (this.#listeners.size === 0) return;
+    const results = accepted.map(([, result]) => result);
+    for (const listener of this.#listeners) {
+      try {
+        listener(results);
+      } catch {
+        // See onAppended: the entries are durable whatever a listener does.
+      }
+    }
+  }
+
+  #build(chain: ChainHead | undefined, pending: Pending, time: Date): BuiltEntry {
+    const { actor, backend } = this.#core;
+    const secretKey = actor.ledgerSecretKey;
+    const checkpointSecret = actor.checkpointSecretKey;
+    if (secretKey === undefined || checkpointSecret === undefined) {
+      throw new AppError('LEDGER_CLOSED', 'this ledger is read-only on this node: its keys are not here');
+    }
+    const sign = { time, secretKey, backend };
+    const body = pending.body;
+    if (typeof body !== 'object' || body === null)
+      throw invalidEntry({ type: 'notAnObject' }, 'the body is not an object');
+    if ('genesis' in body) {
+      if (chain !== undefined) throw new AppError('ACTOR_EXISTS', 'the ledger already has its genesis entry');
+      const { extraOps: _extra, ...fields } = body.genesis;
+      const checkpointKey = encodeMultikey(backend.publicKey(checkpointSecret));
+      return buildGenesis({ actor: actor.id, name: actor.name, checkpointKey, ...fields }, sign);
+    }
+    if (chain === undefined)
+      throw invalidEntry({ type: 'notGenesis' }, 'the ledger has no genesis entry yet');
+    return buildEntry(chain, pending.by === undefined ? body : { ...body, by: pending.by }, sign);
+  }
+}
+
+function describeRule(failure: RuleFailure): string {
+  switch (failure.type) {
+    case 'balanceBelowZero':
+      return `the balance (${failure.balance}) cannot pay ${failure.amount}`;
+    case 'selfApproval':
+      return 'the author of an expense cannot approve it';
+    case 'amountMismatch':
+      return `the amount must be ${failure.expected}, not ${failure.actual}`;
+    case 'hostSignatureInvalid':
+      return 'the host-signed object does not name this expense and amount';
+    case 'alreadyRecorded':
+      return `the ledger already records this (${failure.key}) in entry ${failure.first}`;
+    case 'forbiddenTransition':
+      return failure.rule === 'expenseState'
+        ? `an expense that is ${failure.from} cannot be ${failure.to}`
+        : `${failure.rule}${failure.reference === undefined ? '' : ` (${failure.reference})`}`;
+  }
+}
+
+/** Registered error for anything an append can throw while building its entry. */
+function toAppendError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  if (error instanceof EntryError) {
+    return invalidEntry({ type: error.code, path: error.path, detail: error.detail }, error.message);
+  }
+  return new AppError('INTERNAL', undefined, { cause: String(error) });
+}
