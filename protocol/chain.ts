@@ -6,13 +6,8 @@
  * still reference, the host entries and references already recorded, and a host's members.
  * The first failure is final and names the seq (the position in the stream) and the reason.
  */
-import type {
-  ChainFailure,
-  ChainResult,
-  ChainSummary,
-  ChainVerifierOptions,
-  StepResult,
-} from './chain-result.ts';
+import { checkEnvelope, type EnvelopeFailure } from './chain-envelope.ts';
+import type { ChainFailure, ChainSummary, ChainVerifierOptions, StepResult } from './chain-result.ts';
 import {
   type ChainState,
   decodeChainState,
@@ -20,19 +15,11 @@ import {
   type SnapshotFailure,
 } from './chain-snapshot.ts';
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
-import { bytesEqual, toHex, utf8 } from './encoding.ts';
-import {
-  type ChainHead,
-  entryIdFor,
-  headFromGenesis,
-  leafHashOf,
-  nextHead,
-  verificationMethodFor,
-} from './entry/build.ts';
+import { bytesEqual, toHex } from './encoding.ts';
+import { type ChainHead, headFromGenesis, leafHashOf, nextHead } from './entry/build.ts';
 import { applyClaims, type ClaimLookup, type ClaimSink, checkClaims } from './entry/claims.ts';
 import { checkHostSigned, checkStaticRules, type DeclaredHost, hostObjectReferences } from './entry/rules.ts';
-import { validateEntry } from './entry/schemas.ts';
-import { MAX_LEAF_BYTES, type SignedEntry } from './entry/types.ts';
+import type { SignedEntry } from './entry/types.ts';
 import {
   BudgetFold,
   type ExpenseAction,
@@ -40,11 +27,11 @@ import {
   expenseTransition,
   moneyDirection,
 } from './fold.ts';
-import { CanonicalizationError, canonicalMembers, type JsonObject, joinMembers } from './jcs.ts';
+import type { JsonObject } from './jcs.ts';
 import { formatAmount } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
-import { verifyProofMembers } from './proof.ts';
 
+export type { EnvelopeFailure } from './chain-envelope.ts';
 export type {
   ChainFailure,
   ChainResult,
@@ -52,6 +39,7 @@ export type {
   ChainVerifierOptions,
   StepResult,
 } from './chain-result.ts';
+export { isChainValid, verifyChain, verifyChainAsync } from './chain-run.ts';
 
 interface OpenExpense {
   state: ExpenseState;
@@ -59,8 +47,7 @@ interface OpenExpense {
   by?: string;
 }
 
-type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
-type Fail = WithoutSeq<ChainFailure>;
+type Fail = EnvelopeFailure;
 
 /** Checks a ledger entry by entry; see {@link verifyChain} for whole ledgers. */
 export class ChainVerifier {
@@ -105,6 +92,15 @@ export class ChainVerifier {
   /** The first failure, once there is one. */
   get failure(): ChainFailure | undefined {
     return this.#failure;
+  }
+
+  /**
+   * The leaf hash of the entry that recorded the once-only fact `key` (entry/claims.ts, e.g.
+   * `hostEntry <hash>`), if an accepted entry did: a reconciliation asks it of a resumed audit,
+   * whose older entries it does not read again.
+   */
+  recordedOnce(key: string): string | undefined {
+    return this.#once.get(key);
   }
 
   /** Summary of the entries accepted so far. */
@@ -193,52 +189,16 @@ export class ChainVerifier {
   }
 
   #check(value: unknown, position: number): Fail | { leaf: Uint8Array; leafHash: Uint8Array } {
-    let members: Map<string, string>;
-    try {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        return { type: 'schemaViolation', path: '', message: 'an entry is a JSON object' };
-      }
-      members = canonicalMembers(value as JsonObject);
-    } catch (error) {
-      if (!(error instanceof CanonicalizationError)) throw error;
-      return { type: 'schemaViolation', path: error.path, message: error.message };
-    }
-    const leaf = utf8(joinMembers(members));
-    if (leaf.length > MAX_LEAF_BYTES) return { type: 'leafTooLarge', size: leaf.length };
-    const shape = validateEntry(value);
-    if (!shape.ok) return shape.reason;
-    const entry = value as SignedEntry;
-
-    if (entry.seq < position) return { type: 'seqDuplicate', found: entry.seq };
-    if (entry.seq > position) return { type: 'seqGap', found: entry.seq };
     const head = this.#head;
-    if (head === undefined) {
-      if (entry.prev !== undefined) return { type: 'prevMismatch', actual: entry.prev };
-      if (entry.kind !== 'Genesis') return { type: 'genesisInvalid', problem: 'entry 0 is not a Genesis' };
-    } else {
-      if (entry.prev !== head.prevHash)
-        return { type: 'prevMismatch', expected: head.prevHash, actual: entry.prev };
-      if (entry.kind === 'Genesis') return { type: 'genesisInvalid', problem: 'a second Genesis' };
-    }
-
-    const actor = head?.actor ?? this.#actor ?? entry.attributedTo;
-    if (entry.attributedTo !== actor) {
-      return { type: 'wrongActor', field: 'attributedTo', expected: actor, actual: entry.attributedTo };
-    }
-    const id = entryIdFor(actor, entry.seq);
-    if (entry.id !== id) return { type: 'wrongActor', field: 'id', expected: id, actual: entry.id };
-    if (entry.published !== entry.proof.created) {
-      return { type: 'schemaViolation', path: '/published', message: 'must equal proof.created' };
-    }
-
-    let publicKey = this.#publicKey;
-    if (head === undefined) {
-      const key = decodeMultikey((entry as SignedEntry<'Genesis'>).ledgerKey);
-      if (!key.ok) return { type: 'genesisInvalid', problem: `ledgerKey: ${key.reason.type}` };
-      publicKey = key.publicKey;
-    }
-    const proofFailure = this.#checkProof(entry, members, actor, head?.keyIndex ?? 0, publicKey);
-    if (proofFailure !== undefined) return proofFailure;
+    const checked = checkEnvelope(value, {
+      position,
+      head,
+      actor: this.#actor,
+      publicKey: this.#publicKey,
+      backend: this.#backend,
+    });
+    if ('type' in checked) return checked;
+    const { entry, leaf, actor, publicKey } = checked;
 
     const currency = head?.currency ?? (entry as SignedEntry<'Genesis'>).currency;
     const rules = checkStaticRules(entry, currency, actor);
@@ -267,29 +227,6 @@ export class ChainVerifier {
     }
     this.#budget?.push(entry);
     return { leaf, leafHash };
-  }
-
-  #checkProof(
-    entry: SignedEntry,
-    members: Map<string, string>,
-    actor: string,
-    keyIndex: number,
-    publicKey: Uint8Array,
-  ): Fail | undefined {
-    const expected = verificationMethodFor(actor, keyIndex);
-    const rotation = entry.kind === 'KeyRotated';
-    if (entry.proof.verificationMethod !== expected) {
-      if (rotation) return { type: 'keyRotationInvalid', problem: `not signed by ${expected}` };
-      return { type: 'keyNotLedgers', expected, actual: entry.proof.verificationMethod };
-    }
-    const result = verifyProofMembers(entry as unknown as JsonObject, members, {
-      publicKey,
-      backend: this.#backend,
-    });
-    if (result.ok) return undefined;
-    if (rotation)
-      return { type: 'keyRotationInvalid', problem: 'not signed by the current key', proof: result.reason };
-    return { type: 'badProof', proof: result.reason };
   }
 
   #applyKind(entry: SignedEntry, hash: string, minor: bigint): Fail | undefined {
@@ -429,36 +366,4 @@ export class ChainVerifier {
     this.#balance = balance;
     return undefined;
   }
-}
-
-function finish(verifier: ChainVerifier): ChainResult {
-  const failure = verifier.failure;
-  if (failure !== undefined) return { ok: false, seq: failure.seq, reason: failure };
-  const head = verifier.head;
-  if (head === undefined) {
-    return { ok: false, seq: 0, reason: { type: 'genesisInvalid', seq: 0, problem: 'empty ledger' } };
-  }
-  return { ok: true, head, summary: verifier.summary() };
-}
-
-/** Verifies a whole ledger, stopping at the first failure. */
-export function verifyChain(entries: Iterable<unknown>, options: ChainVerifierOptions = {}): ChainResult {
-  const verifier = new ChainVerifier(options);
-  for (const entry of entries) if (!verifier.push(entry).ok) break;
-  return finish(verifier);
-}
-
-/** {@link verifyChain} over an async stream (pages of an outbox, lines of an export). */
-export async function verifyChainAsync(
-  entries: AsyncIterable<unknown>,
-  options: ChainVerifierOptions = {},
-): Promise<ChainResult> {
-  const verifier = new ChainVerifier(options);
-  for await (const entry of entries) if (!verifier.push(entry).ok) break;
-  return finish(verifier);
-}
-
-/** Boolean form of {@link verifyChain}. */
-export function isChainValid(entries: Iterable<unknown>, options: ChainVerifierOptions = {}): boolean {
-  return verifyChain(entries, options).ok;
 }

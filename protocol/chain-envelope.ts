@@ -1,0 +1,113 @@
+/**
+ * The first checks of SPEC.md §5.3 on one entry, which need only the chain's head and current
+ * key: canonical size and schema, seq and prev, actor and id, and the proof. The kind's rules,
+ * the facts recorded once and the balance are the verifier's (chain.ts), which keeps the state.
+ */
+import type { ChainFailure } from './chain-result.ts';
+import type { CryptoBackend } from './crypto.ts';
+import { utf8 } from './encoding.ts';
+import { type ChainHead, entryIdFor, verificationMethodFor } from './entry/build.ts';
+import { validateEntry } from './entry/schemas.ts';
+import { MAX_LEAF_BYTES, type SignedEntry } from './entry/types.ts';
+import { CanonicalizationError, canonicalMembers, type JsonObject, joinMembers } from './jcs.ts';
+import { decodeMultikey } from './multikey.ts';
+import { verifyProofMembers } from './proof.ts';
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+
+/** A chain failure before the verifier names its seq. */
+export type EnvelopeFailure = WithoutSeq<ChainFailure>;
+
+/** An entry whose envelope and proof hold at its position. */
+export interface CheckedEnvelope {
+  entry: SignedEntry;
+  /** Its canonical bytes (the leaf). */
+  leaf: Uint8Array;
+  /** The ledger's actor. */
+  actor: string;
+  /** The key that signed it (for the genesis, the key it declares). */
+  publicKey: Uint8Array;
+}
+
+/** Where the chain stands before the entry. */
+export interface EnvelopeContext {
+  position: number;
+  head: ChainHead | undefined;
+  /** The actor the ledger must be of, before the genesis names it. */
+  actor: string | undefined;
+  /** The current ledger key (ignored before the genesis). */
+  publicKey: Uint8Array;
+  backend: CryptoBackend;
+}
+
+/** Checks `value`'s envelope and proof at `context.position`. */
+export function checkEnvelope(value: unknown, context: EnvelopeContext): EnvelopeFailure | CheckedEnvelope {
+  const { position, head } = context;
+  let members: Map<string, string>;
+  try {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { type: 'schemaViolation', path: '', message: 'an entry is a JSON object' };
+    }
+    members = canonicalMembers(value as JsonObject);
+  } catch (error) {
+    if (!(error instanceof CanonicalizationError)) throw error;
+    return { type: 'schemaViolation', path: error.path, message: error.message };
+  }
+  const leaf = utf8(joinMembers(members));
+  if (leaf.length > MAX_LEAF_BYTES) return { type: 'leafTooLarge', size: leaf.length };
+  const shape = validateEntry(value);
+  if (!shape.ok) return shape.reason;
+  const entry = value as SignedEntry;
+
+  if (entry.seq < position) return { type: 'seqDuplicate', found: entry.seq };
+  if (entry.seq > position) return { type: 'seqGap', found: entry.seq };
+  if (head === undefined) {
+    if (entry.prev !== undefined) return { type: 'prevMismatch', actual: entry.prev };
+    if (entry.kind !== 'Genesis') return { type: 'genesisInvalid', problem: 'entry 0 is not a Genesis' };
+  } else {
+    if (entry.prev !== head.prevHash)
+      return { type: 'prevMismatch', expected: head.prevHash, actual: entry.prev };
+    if (entry.kind === 'Genesis') return { type: 'genesisInvalid', problem: 'a second Genesis' };
+  }
+
+  const actor = head?.actor ?? context.actor ?? entry.attributedTo;
+  if (entry.attributedTo !== actor) {
+    return { type: 'wrongActor', field: 'attributedTo', expected: actor, actual: entry.attributedTo };
+  }
+  const id = entryIdFor(actor, entry.seq);
+  if (entry.id !== id) return { type: 'wrongActor', field: 'id', expected: id, actual: entry.id };
+  if (entry.published !== entry.proof.created) {
+    return { type: 'schemaViolation', path: '/published', message: 'must equal proof.created' };
+  }
+
+  let publicKey = context.publicKey;
+  if (head === undefined) {
+    const key = decodeMultikey((entry as SignedEntry<'Genesis'>).ledgerKey);
+    if (!key.ok) return { type: 'genesisInvalid', problem: `ledgerKey: ${key.reason.type}` };
+    publicKey = key.publicKey;
+  }
+  const proofFailure = checkProof(entry, members, actor, head?.keyIndex ?? 0, publicKey, context.backend);
+  if (proofFailure !== undefined) return proofFailure;
+  return { entry, leaf, actor, publicKey };
+}
+
+function checkProof(
+  entry: SignedEntry,
+  members: Map<string, string>,
+  actor: string,
+  keyIndex: number,
+  publicKey: Uint8Array,
+  backend: CryptoBackend,
+): EnvelopeFailure | undefined {
+  const expected = verificationMethodFor(actor, keyIndex);
+  const rotation = entry.kind === 'KeyRotated';
+  if (entry.proof.verificationMethod !== expected) {
+    if (rotation) return { type: 'keyRotationInvalid', problem: `not signed by ${expected}` };
+    return { type: 'keyNotLedgers', expected, actual: entry.proof.verificationMethod };
+  }
+  const result = verifyProofMembers(entry as unknown as JsonObject, members, { publicKey, backend });
+  if (result.ok) return undefined;
+  if (rotation)
+    return { type: 'keyRotationInvalid', problem: 'not signed by the current key', proof: result.reason };
+  return { type: 'badProof', proof: result.reason };
+}
