@@ -10,6 +10,7 @@ import { preloadedContexts } from '@fedify/vocab-runtime';
 import { CAGNOTTE_CONTEXT, CAGNOTTE_CONTEXT_DOCUMENT } from '../../protocol/context.ts';
 import { FollowerStore } from './followers.ts';
 import { type InboxRefusal, onFollow, onUndo } from './inbox.ts';
+import { INSTANCE_ACTOR, InstanceKey, instanceActor } from './instance.ts';
 import { Keyring } from './keys.ts';
 import { LevelKvStore } from './kv.ts';
 import { outboxUrl } from './outbox.ts';
@@ -74,6 +75,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
   const followers = new FollowerStore(deps.store);
   const keys = new Keyring(deps.dataDir, deps.backend);
   const refusals: InboxRefusal[] = [];
+  const instanceKey = new InstanceKey(deps.dataDir);
   const federation = createFederation<void>({
     kv,
     queue,
@@ -88,6 +90,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
 
   federation
     .setActorDispatcher(PATHS.actor, async (ctx, identifier) => {
+      if (identifier === INSTANCE_ACTOR) return instanceActor(ctx);
       const actor = await deps.actors.get(identifier);
       if (actor === undefined) return null;
       const actorKeys = await keys.get(identifier);
@@ -116,6 +119,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
       return actor.type === 'Group' ? new Group(values) : new Organization(values);
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
+      if (identifier === INSTANCE_ACTOR) return [await instanceKey.get()];
       const actorKeys = await keys.get(identifier);
       // Only the RSA key: the ledger key signs entries and nothing else (no activity proofs).
       return actorKeys === undefined ? [] : [actorKeys.http];
@@ -160,6 +164,9 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
     // One activity id is processed once, whichever of our inboxes it reaches.
     .withIdempotency('global')
+    // Fetches made while checking a shared-inbox POST are signed by the instance actor (servers
+    // with authorized fetch refuse unsigned GETs); a personal inbox's are signed by its actor.
+    .setSharedKeyDispatcher(() => ({ identifier: INSTANCE_ACTOR }))
     .on(Follow, (ctx, follow) => onFollow(ctx, follow, inboxDeps))
     .on(Undo, (ctx, undo) => onUndo(ctx, undo, inboxDeps));
 

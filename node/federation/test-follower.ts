@@ -25,8 +25,18 @@ export interface Delivery {
   body: Record<string, unknown>;
 }
 
+/** One GET the follower answered (actor documents and keys). */
+export interface Fetch {
+  path: string;
+  /** The verified signer's key id, or null when the GET was unsigned or its signature failed. */
+  keyId: string | null;
+  status: number;
+}
+
 export interface TestFollower {
   origin: string;
+  /** GETs received, in order (recorded only with `authorizedFetch`). */
+  fetches: Fetch[];
   federation: Federation<void>;
   keys: Map<string, CryptoKeyPair>;
   deliveries: Delivery[];
@@ -51,11 +61,14 @@ export async function startTestFollower(
     sharedInbox?: boolean;
     /** A fixed port (a follower coming back where it was); default: any free one. */
     port?: number;
+    /** Refuse unsigned GETs with 401, as Mastodon's authorized fetch and GoToSocial do. */
+    authorizedFetch?: boolean;
   } = {},
 ): Promise<TestFollower> {
   const keys = new Map<string, CryptoKeyPair>();
   for (const name of ['alice', 'mallory']) keys.set(name, await generateCryptoKeyPair('RSASSA-PKCS1-v1_5'));
   const deliveries: Delivery[] = [];
+  const fetches: Fetch[] = [];
   const waiters: { test: (d: Delivery) => boolean; resolve: (d: Delivery) => void }[] = [];
   let origin = '';
   const server: Server = createServer((req, res) => {
@@ -80,6 +93,17 @@ export async function startTestFollower(
         }
         res.writeHead(202).end();
         return;
+      }
+      // WebFinger stays open (Mastodon serves it unsigned); actors and keys need a signature.
+      if (options.authorizedFetch && !req.url?.startsWith('/.well-known/')) {
+        const signer = await verifyRequest(toRequest(req, origin, undefined), {
+          documentLoader: getDocumentLoader({ allowPrivateAddress: true }),
+        });
+        fetches.push({ path: req.url ?? '', keyId: signer?.id?.href ?? null, status: signer ? 200 : 401 });
+        if (signer === null) {
+          res.writeHead(401).end();
+          return;
+        }
       }
       const response = await federation.fetch(toRequest(req, origin, undefined), { contextData: undefined });
       const headers: Record<string, string> = {};
@@ -120,6 +144,7 @@ export async function startTestFollower(
 
   return {
     origin,
+    fetches,
     federation,
     keys,
     deliveries,
