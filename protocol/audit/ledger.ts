@@ -10,14 +10,12 @@
  * checkpoint verified before) are not asked at all: the prefix's root ties those bytes to it.
  */
 
-import { type ChainFailure, type ChainSummary, ChainVerifier, type ChainVerifierOptions } from '../chain.ts';
+import { type ChainFailure, ChainVerifier, type ChainVerifierOptions } from '../chain.ts';
 import type { SnapshotFailure } from '../chain-snapshot.ts';
 import { type Checkpoint, type CheckpointFailure, verifyCheckpoint } from '../checkpoint.ts';
-import { verifyCosignedCheckpoint } from '../cosignature.ts';
 import { type CryptoBackend, nobleBackend } from '../crypto.ts';
 import { bytesEqual, fromHex, toHex } from '../encoding.ts';
 import type { SignedEntry } from '../entry/types.ts';
-import { budgetToJson, type TotalsJson } from '../fold.ts';
 import type { JsonObject } from '../jcs.ts';
 import {
   appendLeaf,
@@ -28,15 +26,13 @@ import {
   type TreeState,
   treeRoot,
 } from '../merkle/tree.ts';
-import { decodeMultikey } from '../multikey.ts';
-import {
-  type NoteVerifierKey,
-  noteKeyId,
-  parseNote,
-  SIG_TYPE_COSIGNATURE,
-  SIG_TYPE_ED25519,
-} from '../note.ts';
+import type { NoteVerifierKey } from '../note.ts';
+import { type CheckpointSignature, checkpointKeyOf, nameSignatures } from './checkpoint-keys.ts';
 import { checkingBackend, type SignatureCheck } from './signatures.ts';
+import { type AuditSummary, toSummary } from './summary.ts';
+
+export { type CheckpointSignature, checkpointKeyOf } from './checkpoint-keys.ts';
+export type { AuditSummary, AuditTotals } from './summary.ts';
 
 /** Why an audit fails. Entry failures carry the seq of the first failing entry. */
 export type AuditFailure =
@@ -53,37 +49,6 @@ export type AuditFailure =
   /** The entries do not extend a checkpoint trusted before (`--since`): a rewritten history. */
   | { type: 'notConsistent'; size: number; trustedRoot: string; entriesRoot?: string }
   | { type: 'cosignatureInvalid'; witness: string; problem: CheckpointFailure };
-
-/** A signature line of the checkpoint, and whose it proved to be. */
-export interface CheckpointSignature {
-  name: string;
-  keyId: number;
-  /** `log`: the ledger's checkpoint key; `host`: the declared host's cosignature; `unknown`: not checked. */
-  by: 'log' | 'host' | 'unknown';
-  /** Unix seconds, for a host cosignature. */
-  time?: number;
-}
-
-/** Amounts by kind in wire form. */
-export interface AuditTotals {
-  total: string;
-  byKind: Record<string, string>;
-  byMonth: Record<string, string>;
-}
-
-/** What a verified ledger amounts to, ready for JSON. */
-export interface AuditSummary {
-  actor: string;
-  currency: string;
-  entries: number;
-  balance: string;
-  income: AuditTotals;
-  spending: AuditTotals;
-  /** Expenses filed and not yet paid (pending, approved or countersigned). */
-  pendingExpenses: number;
-  /** The host, when one is declared (latest `HostJoined` not followed by `HostLeft`). */
-  host?: string;
-}
 
 /** Result of {@link LedgerAudit.finish}. */
 export type AuditResult =
@@ -217,6 +182,11 @@ export class LedgerAudit {
     return this.#tree.size;
   }
 
+  /** The leaf hash of the entry that recorded the once-only fact `key` (see ChainVerifier.recordedOnce). */
+  recordedOnce(key: string): string | undefined {
+    return this.#verifier.recordedOnce(key);
+  }
+
   /** The first failure, once there is one. */
   get failure(): AuditFailure | undefined {
     return this.#failure;
@@ -323,87 +293,15 @@ export class LedgerAudit {
       };
       return { ok: false, failure };
     }
-    const signatures = this.#signatures(note, logKey);
+    const signatures = nameSignatures(note, logKey, this.#verifier.head?.host, this.#backend);
     if (!Array.isArray(signatures)) return { ok: false, failure: signatures };
     return { ok: true, summary, checkpoint, rootHash: toHex(root), signatures };
-  }
-
-  /**
-   * Names the checkpoint's signature lines, checking the declared host's cosignature. The host's
-   * witness key is taken to be its ledger key (`HostJoined.hostKey`) under the host's checkpoint
-   * origin as key name.
-   * TODO(host): confirm the witness key and name once the host node publishes them, and reconcile
-   * the host's own ledger (each money entry's twin) as DESIGN.md §6 asks; not done here yet.
-   */
-  #signatures(note: string, logKey: NoteVerifierKey): CheckpointSignature[] | AuditFailure {
-    const parsed = parseNote(note);
-    if (!parsed.ok) return { type: 'checkpointInvalid', problem: parsed.reason };
-    const host = this.#verifier.head?.host;
-    let witness: NoteVerifierKey | undefined;
-    if (host !== undefined) {
-      const key = decodeMultikey(host.key);
-      const name = host.id.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-      if (key.ok) {
-        const keyId = noteKeyId(name, SIG_TYPE_COSIGNATURE, key.publicKey, this.#backend);
-        witness = { name, keyId, type: SIG_TYPE_COSIGNATURE, publicKey: key.publicKey };
-      }
-    }
-    const times = new Map<string, number>();
-    if (witness !== undefined) {
-      const cosigned = verifyCosignedCheckpoint(note, {
-        logKeys: [logKey],
-        witnessKeys: [witness],
-        backend: this.#backend,
-      });
-      if (!cosigned.ok)
-        return { type: 'cosignatureInvalid', witness: witness.name, problem: cosigned.reason };
-      for (const c of cosigned.cosignatures) times.set(`${c.name} ${c.keyId}`, c.time);
-    }
-    return parsed.note.signatures.map((signature) => {
-      const { name, keyId } = signature;
-      if (name === logKey.name && keyId === logKey.keyId) return { name, keyId, by: 'log' as const };
-      const time = times.get(`${name} ${keyId}`);
-      if (time !== undefined) return { name, keyId, by: 'host' as const, time };
-      return { name, keyId, by: 'unknown' as const };
-    });
   }
 
   #fail(failure: AuditFailure): AuditStep {
     this.#failure = failure;
     return { ok: false, failure };
   }
-}
-
-/** The checkpoint key a genesis entry declares, as a signed-note verifier key named by its origin. */
-export function checkpointKeyOf(
-  genesis: SignedEntry<'Genesis'>,
-  backend: CryptoBackend = nobleBackend,
-): NoteVerifierKey {
-  const decoded = decodeMultikey(genesis.checkpointKey);
-  // The chain verifier refuses a genesis whose checkpoint key does not decode.
-  if (!decoded.ok) throw new TypeError('the genesis checkpoint key does not decode');
-  const name = genesis.origin;
-  return {
-    name,
-    keyId: noteKeyId(name, SIG_TYPE_ED25519, decoded.publicKey, backend),
-    type: SIG_TYPE_ED25519,
-    publicKey: decoded.publicKey,
-  };
-}
-
-function toSummary(actor: string, chain: ChainSummary, host: string | undefined): AuditSummary {
-  const budget = budgetToJson(chain.budget);
-  const totals = (t: TotalsJson): AuditTotals => ({ total: t.total, byKind: t.byKind, byMonth: t.byMonth });
-  return {
-    actor,
-    currency: budget.currency,
-    entries: chain.entries,
-    balance: chain.balance,
-    income: totals(budget.income),
-    spending: totals(budget.spending),
-    pendingExpenses: chain.openExpenses,
-    ...(host === undefined ? {} : { host }),
-  };
 }
 
 /** Boolean form of an audit result. */
