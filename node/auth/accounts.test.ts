@@ -85,3 +85,68 @@ t.test('sessions expire and tokens are stored only as hashes', async (t) => {
   t.equal(stored.length, 1);
   t.notMatch(stored[0], token.slice(TOKEN_PREFIX.length), 'the token itself is not stored');
 });
+
+t.test(
+  'API tokens: verified ones are remembered for a while, by hash, and forgotten on delete',
+  async (t) => {
+    let now = Date.UTC(2026, 0, 1);
+    const store = new MemoryStore();
+    const auth = new AuthStore(store, { scrypt, now: () => now, tokenCacheMs: 30_000, tokenCacheSize: 2 });
+    const account = await auth.createAccount({
+      actor: 'g',
+      actorId: 'https://n.example/actors/g',
+      username: 'carol',
+      password: 'a long enough password',
+    });
+    const tokens = store.sublevel('auth', 'tokens');
+    const keyOf = async (token: string) => {
+      const keys: string[] = [];
+      for await (const key of tokens.keys()) keys.push(key);
+      const { createHash } = await import('node:crypto');
+      const key = createHash('sha256').update(token).digest('hex');
+      t.ok(keys.includes(key), 'stored by its hash');
+      return key;
+    };
+
+    // A record removed behind the store's back shows what is answered from memory.
+    const a = await auth.createToken(account, 'a');
+    t.match(await auth.resolveToken(a), { accountId: account.id, via: 'token' });
+    await tokens.del(await keyOf(a));
+    t.match(await auth.resolveToken(a), { accountId: account.id }, 'answered from memory');
+    now += 30_001;
+    t.equal(await auth.resolveToken(a), undefined, 'after the time limit the store is asked again');
+
+    const b = await auth.createToken(account, 'b');
+    t.ok(await auth.resolveToken(b));
+    await auth.deleteToken(b);
+    t.equal(await auth.resolveToken(b), undefined, 'a deleted token is refused at once');
+
+    // Bounded: with room for two, the least recently verified is forgotten.
+    const [c, d, e] = [
+      await auth.createToken(account, 'c'),
+      await auth.createToken(account, 'd'),
+      await auth.createToken(account, 'e'),
+    ];
+    t.ok(await auth.resolveToken(c));
+    t.ok(await auth.resolveToken(d));
+    t.ok(await auth.resolveToken(c), 'c is now the most recent');
+    t.ok(await auth.resolveToken(e), 'e pushes out d');
+    await tokens.del(await keyOf(d));
+    await tokens.del(await keyOf(c));
+    t.equal(await auth.resolveToken(d), undefined, 'd was forgotten, so the store answers');
+    t.ok(await auth.resolveToken(c), 'c was kept');
+
+    // A delete that overlaps a lookup's store read leaves nothing cached.
+    const f = await auth.createToken(account, 'f');
+    const lookup = auth.resolveToken(f);
+    await auth.deleteToken(f);
+    await lookup;
+    t.equal(await auth.resolveToken(f), undefined, 'not re-cached by the overlapping lookup');
+
+    const off = new AuthStore(store, { scrypt, tokenCacheMs: 0 });
+    const g = await off.createToken(account, 'g');
+    t.ok(await off.resolveToken(g));
+    await tokens.del(await keyOf(g));
+    t.equal(await off.resolveToken(g), undefined, 'with the cache off every lookup reads the store');
+  },
+);

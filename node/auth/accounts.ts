@@ -94,6 +94,14 @@ export interface AuthStoreOptions {
   /** Milliseconds since the epoch; tests pass a controllable clock. */
   now?: () => number;
   scrypt?: ScryptParams;
+  /**
+   * How long a verified API token is trusted from memory before the store is asked again
+   * (default 60 s; 0 turns the cache off). Deleting a token through this store forgets it at once;
+   * the time limit bounds how long a record removed any other way keeps working.
+   */
+  tokenCacheMs?: number;
+  /** Most tokens remembered (default 1,024); the least recently verified goes first. */
+  tokenCacheSize?: number;
 }
 
 /** Accounts, sessions and tokens on a {@link Store}. */
@@ -104,6 +112,15 @@ export class AuthStore {
   readonly #tokens: Sublevel;
   readonly #now: () => number;
   readonly #scrypt: ScryptParams | undefined;
+  /**
+   * Verified tokens by their hash (never the token itself), so that a script's every request does
+   * not cost a store read. Only hits are kept: unknown tokens cannot crowd out real ones.
+   */
+  readonly #tokenCache = new Map<string, { principal: Principal; until: number }>();
+  readonly #tokenCacheMs: number;
+  readonly #tokenCacheSize: number;
+  /** Bumped by every delete, so that a lookup that read the store before it does not cache. */
+  #tokenDeletes = 0;
 
   constructor(store: Store, options: AuthStoreOptions = {}) {
     this.#store = store;
@@ -112,6 +129,8 @@ export class AuthStore {
     this.#tokens = store.sublevel('auth', 'tokens');
     this.#now = options.now ?? Date.now;
     this.#scrypt = options.scrypt;
+    this.#tokenCacheMs = options.tokenCacheMs ?? 60_000;
+    this.#tokenCacheSize = options.tokenCacheSize ?? 1024;
   }
 
   /** Checks a new account's fields without writing; throws {@link AccountError}. */
@@ -218,15 +237,49 @@ export class AuthStore {
 
   /** Revokes an API token. */
   async deleteToken(token: string): Promise<void> {
-    await this.#tokens.del(sha256Hex(token), { sync: true });
+    const key = sha256Hex(token);
+    const forget = () => {
+      this.#tokenDeletes++;
+      this.#tokenCache.delete(key);
+    };
+    // Before and after the write: a lookup overlapping it in any way cannot leave it cached.
+    forget();
+    await this.#tokens.del(key, { sync: true });
+    forget();
   }
 
+  /** The token's principal, or undefined; answered from memory within the cache's time limit. */
   async resolveToken(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return undefined;
-    const bytes = await this.#tokens.get(sha256Hex(token));
+    const key = sha256Hex(token);
+    const now = this.#now();
+    const cached = this.#tokenCache.get(key);
+    if (cached !== undefined) {
+      this.#tokenCache.delete(key);
+      if (cached.until > now) {
+        this.#tokenCache.set(key, cached); // most recently used last
+        return { ...cached.principal };
+      }
+    }
+    const deletes = this.#tokenDeletes;
+    const bytes = await this.#tokens.get(key);
     if (bytes === undefined) return undefined;
     const record = parseJsonValue<TokenRecord>(bytes);
-    return { accountId: record.accountId, actor: record.actor, username: record.username, via: 'token' };
+    const principal: Principal = {
+      accountId: record.accountId,
+      actor: record.actor,
+      username: record.username,
+      via: 'token',
+    };
+    // A delete during the read may have removed this very token: answer, but do not remember it.
+    if (this.#tokenCacheMs > 0 && this.#tokenCacheSize > 0 && deletes === this.#tokenDeletes) {
+      this.#tokenCache.set(key, { principal: { ...principal }, until: now + this.#tokenCacheMs });
+      while (this.#tokenCache.size > this.#tokenCacheSize) {
+        const oldest = this.#tokenCache.keys().next().value as string;
+        this.#tokenCache.delete(oldest);
+      }
+    }
+    return principal;
   }
 
   /** The store the records live in (for callers that batch with other writes). */
