@@ -8,6 +8,7 @@
  * Signature questions go through a {@link SignatureCheck}, so that a caller may answer them
  * later on other threads (see signatures.ts), and signatures of a trusted prefix (covered by a
  * checkpoint verified before) are not asked at all: the prefix's root ties those bytes to it.
+ * Matching the ledger with its host's (each money entry's twin) is reconcile.ts's, over two audits.
  */
 
 import { type ChainFailure, ChainVerifier, type ChainVerifierOptions } from '../chain.ts';
