@@ -105,6 +105,10 @@ export const ERRORS = {
     message: 'The checkpoint is not consistent with the one already cosigned; both are kept as evidence.',
   },
   CHECKPOINT_UNATTESTED: { status: 409, message: 'The new entries move money the host did not attest.' },
+  HOST_PEER_UNREACHABLE: {
+    status: 502,
+    message: 'The other node (host or collective) could not be read, or served something unusable.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;

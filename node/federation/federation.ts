@@ -4,7 +4,7 @@
  * collection and the inboxes. The outbox and the entries are served raw by `plugin.ts` (see
  * outbox.ts for why). Fedify's cache and queue live in the node's LevelDB (kv.ts, queue.ts).
  */
-import { createFederation, type Federation } from '@fedify/fedify';
+import { createFederation, type Federation, type InboxListenerSetters } from '@fedify/fedify';
 import { type Activity, Endpoints, Follow, Group, Multikey, Organization, Undo } from '@fedify/vocab';
 import { preloadedContexts } from '@fedify/vocab-runtime';
 import { CAGNOTTE_CONTEXT, CAGNOTTE_CONTEXT_DOCUMENT } from '../../protocol/context.ts';
@@ -48,6 +48,8 @@ export interface NodeFederation {
   publisher: Publisher;
   /** Refusals of inbox handlers, most recent last (bounded). */
   refusals: InboxRefusal[];
+  /** Where other parts of the node add their inbox listeners (the host flows: node/host/transport.ts). */
+  inboxListeners: InboxListenerSetters<void>;
 }
 
 /** Options beyond the deps (tests tune the queue). */
@@ -160,7 +162,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
       if (refusals.length > 100) refusals.shift();
     },
   };
-  federation
+  const inboxListeners = federation
     .setInboxListeners(PATHS.inbox, PATHS.sharedInbox)
     // One activity id is processed once, whichever of our inboxes it reaches.
     .withIdempotency('global')
@@ -170,7 +172,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     .on(Follow, (ctx, follow) => onFollow(ctx, follow, inboxDeps))
     .on(Undo, (ctx, undo) => onUndo(ctx, undo, inboxDeps));
 
-  const fed: NodeFederation = { federation, kv, queue, followers, keys, deps, refusals } as NodeFederation;
+  const fed = { federation, kv, queue, followers, keys, deps, refusals, inboxListeners } as NodeFederation;
   fed.publisher = new Publisher(fed);
   return fed;
 }
