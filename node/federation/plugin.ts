@@ -9,8 +9,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS } from '../errors.ts';
+import { createEventActivity, eventObject } from './event.ts';
 import type { NodeFederation } from './federation.ts';
-import { createActivity, outboxCollection, outboxPage, parseCursor } from './outbox.ts';
+import { createActivity, entryJson, outboxCollection, outboxPage, parseCursor } from './outbox.ts';
 
 /** Options of {@link federationPlugin}. */
 export interface FederationPluginOptions {
@@ -26,7 +27,8 @@ const FALLTHROUGH = 'x-cagnotte-fallthrough';
 const INBOX = /^\/(?:inbox|actors\/[a-z0-9][a-z0-9_-]{0,62}\/inbox)$/;
 const FEDIFY_PATHS =
   /^\/(?:\.well-known\/(?:webfinger|nodeinfo)|nodeinfo\/2\.1|inbox|actors\/[^/]+(?:\/(?:inbox|followers))?)$/;
-const RAW = /^\/actors\/([a-z0-9][a-z0-9_-]{0,62})\/(?:outbox|ledger\/(0|[1-9]\d{0,15})(\/create)?)$/;
+const RAW =
+  /^\/actors\/([a-z0-9][a-z0-9_-]{0,62})\/(?:outbox|ledger\/(0|[1-9]\d{0,15})(\/create|\/event|\/event\/create)?)$/;
 
 /** True when the client asks for ActivityStreams JSON (Mastodon sends activity+json or ld+json). */
 export function wantsActivityJson(accept: string | undefined): boolean {
@@ -128,7 +130,14 @@ async function serveRaw(
   if (record === undefined) return false;
   // The stored JCS bytes, byte for byte: what was signed is what is served.
   if (create === undefined) sendJson(reply, record.leaf);
-  else sendJson(reply, JSON.stringify(createActivity(actor, record)));
+  else if (create === '/create') sendJson(reply, JSON.stringify(createActivity(actor, record)));
+  else {
+    // The Event object of an Event entry and its Create (event.ts); other kinds have none.
+    const doc =
+      create === '/event' ? eventObject(actor, entryJson(record)) : createEventActivity(actor, record);
+    if (doc === undefined) return false;
+    sendJson(reply, JSON.stringify(doc));
+  }
   return true;
 }
 

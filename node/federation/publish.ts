@@ -12,6 +12,7 @@
  */
 import type { Message } from '@fedify/fedify';
 import { checkUrl } from '../net/guard.ts';
+import { createEventActivity } from './event.ts';
 import type { NodeFederation } from './federation.ts';
 import { createActivity } from './outbox.ts';
 import type { FederatedActor } from './types.ts';
@@ -72,8 +73,12 @@ export class Publisher {
       const page = await actor.ledger.page({ order: 'oldest', cursor: String(from), limit: BATCH });
       if (page.items.length === 0) break;
       const messages: Message[] = [];
-      for (const record of page.items)
+      for (const record of page.items) {
         messages.push(...(await this.#messages(actor, createActivity(actor, record), inboxes)));
+        // An Event entry also goes out as an AS Event, for servers that show events (event.ts).
+        const event = createEventActivity(actor, record);
+        if (event !== undefined) messages.push(...(await this.#messages(actor, event, inboxes)));
+      }
       if (messages.length > 0) await this.#fed.queue.enqueueMany(messages);
       from = (page.items.at(-1)?.seq ?? from) + 1;
       count += page.items.length;
