@@ -77,27 +77,18 @@ async function handle(transport: HostTransport, ctx: InboxContext<void>, activit
   try {
     await handler();
   } catch (error) {
-    if (error instanceof Refused) {
-      transport.refuse({
-        activity: String(raw.id),
-        actor: signer,
-        problem: error.message,
-        details: error.details,
-      });
-      return;
-    }
-    // The other node could not be read: let Fedify's queue try again later.
-    if (error instanceof AppError && error.code !== 'HOST_PEER_UNREACHABLE') {
-      transport.refuse({
-        activity: String(raw.id),
-        actor: signer,
-        problem: error.code,
-        details: { message: error.message, ...error.details },
-      });
-      return;
-    }
-    throw error;
+    // The other node could not be read, or something unexpected: Fedify's queue tries again later.
+    if (!(error instanceof Refused || error instanceof AppError)) throw error;
+    if (error instanceof AppError && error.code === 'HOST_PEER_UNREACHABLE') throw error;
+    transport.refuse({
+      activity: String(raw.id),
+      actor: signer,
+      ...(error instanceof Refused
+        ? { problem: error.message, details: error.details }
+        : { problem: error.code, details: { message: error.message, ...error.details } }),
+    });
   }
+  transport.handled += 1;
 }
 
 function recipientOf(ctx: InboxContext<void>, raw: Raw): string | undefined {
@@ -209,15 +200,18 @@ async function onMembership(t: HostTransport, name: string, signer: string, memb
   }
 }
 
-/** Runs a recording; a forged or mismatched object is refused, a duplicate one ignored. */
-async function recording(run: () => Promise<unknown>): Promise<void> {
+/**
+ * Runs a recording; a forged or mismatched object is refused, a duplicate one ignored: the same
+ * answer delivered twice (a redelivery, or two requests answered alike) may be handled at the same
+ * time, so when the append fails, `settled` says whether the other one already recorded it.
+ */
+async function recording(run: () => Promise<unknown>, settled: () => Promise<boolean>): Promise<void> {
   try {
     await run();
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     if (error.code === 'HOST_SIGNATURE_INVALID') throw new Refused('hostSignatureInvalid', error.details);
-    // Already recorded (a redelivery, or the same answer to a request sent again).
-    if (error.code === 'LEDGER_ALREADY_RECORDED') return;
+    if (error.code === 'LEDGER_ALREADY_RECORDED' || (await settled())) return;
     throw error;
   }
 }
@@ -232,7 +226,10 @@ async function onCountersignature(
   const expense = typeof object.expense === 'string' ? object.expense : '';
   const status = await ledger.expense(expense);
   if (status !== undefined && status.state !== 'approved') return t.delete('awaiting', name, expense);
-  await recording(async () => (await t.side(name)).recordCountersignature(object));
+  await recording(
+    async () => (await t.side(name)).recordCountersignature(object),
+    async () => (await ledger.expense(expense))?.state !== 'approved',
+  );
   await t.delete('refusal', name, expense);
   await t.delete('awaiting', name, expense);
 }
@@ -263,16 +260,18 @@ async function onReceipt(
   await declaredHost(t, name, signer);
   const contributor =
     typeof raw.contributor === 'string' && raw.contributor.length <= 200 ? raw.contributor : undefined;
-  await recording(async () =>
-    (await t.side(name)).recordReceipt(object, contributor === undefined ? {} : { contributor }),
+  await recording(
+    async () => (await t.side(name)).recordReceipt(object, contributor === undefined ? {} : { contributor }),
+    async () => false,
   );
 }
 
 async function onPayout(t: HostTransport, name: string, signer: string, object: Raw): Promise<void> {
   const ledger = await declaredHost(t, name, signer);
-  const status = await ledger.expense(typeof object.expense === 'string' ? object.expense : '');
-  if (status?.state === 'paid') return;
-  await recording(async () => (await t.side(name)).recordPayout(object));
+  const expense = typeof object.expense === 'string' ? object.expense : '';
+  const paid = async () => (await ledger.expense(expense))?.state === 'paid';
+  if (await paid()) return;
+  await recording(async () => (await t.side(name)).recordPayout(object), paid);
 }
 
 /** The host's witness key: its genesis checkpoint key, under its origin line, as a cosigner. */

@@ -96,6 +96,8 @@ export class HostTransport {
   readonly now: () => Date;
   /** Refusals, most recent last (bounded). */
   readonly refusals: TransportRefusal[] = [];
+  /** Host-flow activities received and settled (recorded, ignored as duplicates, or refused). */
+  handled = 0;
 
   constructor(deps: TransportDeps) {
     this.deps = deps;

@@ -1,0 +1,187 @@
+// Faults of the host flows between two real nodes on loopback: the host down while an expense
+// waits for it, then up again on the same data; a refusal (insufficient balance) verified and
+// kept, recorded on no ledger; a forged countersignature and one from the wrong actor refused;
+// duplicate requests answered the same and recorded once.
+import { randomBytes } from 'node:crypto';
+import t, { type Test } from 'tap';
+import { verifyChain } from '../../protocol/chain.ts';
+import { signHostObject, verificationMethodFor } from '../../protocol/entry/build.ts';
+import type { EntryBody } from '../../protocol/entry/types.ts';
+import type { LedgerService } from '../ledger/service.ts';
+import { allOf, TERMS } from './fixtures.test-helper.ts';
+import { type FlowNode, removeData, startFlowNode, until } from './transport.test-helper.ts';
+
+const HOST = 'brussels-together';
+const COLLECTIVE = 'repair-cafe';
+
+interface Nodes {
+  host: FlowNode;
+  collective: FlowNode;
+}
+
+async function joined(t: Test, extraHostActors: [string, 'Organization'][] = []): Promise<Nodes> {
+  const nodes: Nodes = {
+    host: await startFlowNode({ actors: [[HOST, 'Organization'], ...extraHostActors] }),
+    collective: await startFlowNode({ actors: [[COLLECTIVE, 'Group']] }),
+  };
+  t.teardown(async () => {
+    for (const node of [nodes.host, nodes.collective]) {
+      await node.stop().catch(() => {});
+      await removeData(node);
+    }
+  });
+  const hostId = nodes.host.actors.get(HOST)?.record.id ?? '';
+  await nodes.collective.transport.apply(COLLECTIVE, { host: hostId, terms: TERMS });
+  const host = nodes.host.hosts.get(HOST);
+  const [pending] = await until('the application', async () => {
+    const list = (await host?.applications.list('pending')) ?? [];
+    return list.length > 0 ? list : undefined;
+  });
+  await nodes.host.transport.decide(HOST, pending?.id ?? '', 'accepted', 'host-admin-1');
+  await until('HostJoined', () => nodes.collective.ledger(COLLECTIVE).chainHead()?.host);
+  return nodes;
+}
+
+async function fund(nodes: Nodes, amount: string): Promise<void> {
+  const ledger = nodes.collective.ledger(COLLECTIVE);
+  const host = nodes.host.hosts.get(HOST);
+  if (host === undefined) throw new Error('no host');
+  const before = ledger.head().size;
+  const pledge = await host.funds.pledge({ collective: ledger.actor.id, amount });
+  await nodes.host.transport.confirm(HOST, { reference: pledge.reference, amount, by: 'host-admin-1' });
+  await until('Contribution and HostFee', () => (ledger.head().size >= before + 2 ? true : undefined));
+}
+
+async function approve(ledger: LedgerService, amount: string): Promise<string> {
+  const body = {
+    kind: 'Expense',
+    expenseType: 'receipt',
+    title: 'Solder',
+    payee: 'Bob',
+    items: [{ description: 'Solder', amount, incurredOn: '2026-11-20' }],
+    amount,
+    currency: 'EUR',
+    commitments: {},
+    attachments: [],
+  } as EntryBody;
+  const filed = await ledger.append(body, 'member-bob');
+  await ledger.append({ kind: 'ExpenseApproved', expense: filed.leafHash }, 'admin-carla');
+  return filed.leafHash;
+}
+
+const count = async (ledger: LedgerService, kind: string) =>
+  (await allOf(ledger)).filter((e) => e.kind === kind).length;
+
+t.test('host down: the expense waits in the queue, proceeds when the host is back', async (t) => {
+  const nodes = await joined(t);
+  await fund(nodes, '120.00');
+  const ledger = nodes.collective.ledger(COLLECTIVE);
+
+  const { dataDir, origin } = nodes.host;
+  await nodes.host.stop();
+  const expense = await approve(ledger, '50.00');
+  await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
+  t.same(
+    await nodes.collective.transport.countersignStatus(COLLECTIVE, expense),
+    { awaiting: true },
+    'awaiting host',
+  );
+  t.equal((await ledger.expense(expense))?.state, 'approved');
+  // The first delivery failed: the Offer sits in the durable queue for a retry with backoff.
+  await until('the Offer delayed for a retry', async () =>
+    ((await nodes.collective.fed.queue.getDepth()).delayed ?? 0) > 0 ? true : undefined,
+  );
+
+  // The host comes back on the same address and data: the queued Offer is delivered and answered.
+  nodes.host = await startFlowNode({
+    actors: [[HOST, 'Organization']],
+    dataDir,
+    port: Number(new URL(origin).port),
+  });
+  await until('the countersignature after the host is back', async () =>
+    (await ledger.expense(expense))?.state === 'countersigned' ? true : undefined,
+  );
+  t.same(await nodes.collective.transport.countersignStatus(COLLECTIVE, expense), { awaiting: false });
+  t.equal(await count(ledger, 'ExpenseCountersigned'), 1);
+  t.ok(verifyChain(await allOf(ledger), { actor: ledger.actor.id }).ok, 'the collective ledger verifies');
+});
+
+t.test('a refusal is verified and kept, recorded on no ledger; new money lets it through', async (t) => {
+  const nodes = await joined(t);
+  const ledger = nodes.collective.ledger(COLLECTIVE);
+  const expense = await approve(ledger, '50.00');
+  await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
+  const status = await until('the refusal', async () => {
+    const s = await nodes.collective.transport.countersignStatus(COLLECTIVE, expense);
+    return s.refusal === undefined ? undefined : s;
+  });
+  t.match(status, {
+    awaiting: false,
+    refusal: { type: 'CountersignRefusal', code: 'insufficientBalance', expense },
+  });
+  t.equal((await ledger.expense(expense))?.state, 'approved');
+  t.equal(await count(ledger, 'ExpenseCountersigned'), 0);
+
+  // Money arrives; the same request is decided again and countersigned.
+  await fund(nodes, '120.00');
+  await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
+  await until('the countersignature', async () =>
+    (await ledger.expense(expense))?.state === 'countersigned' ? true : undefined,
+  );
+  t.same(await nodes.collective.transport.countersignStatus(COLLECTIVE, expense), { awaiting: false });
+});
+
+t.test('duplicate requests get the same answer, recorded once', async (t) => {
+  const nodes = await joined(t);
+  await fund(nodes, '120.00');
+  const ledger = nodes.collective.ledger(COLLECTIVE);
+  const expense = await approve(ledger, '30.00');
+  const before = nodes.collective.transport.handled;
+  await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
+  await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
+  await until('both answers', () => (nodes.collective.transport.handled >= before + 2 ? true : undefined));
+  t.equal(await count(ledger, 'ExpenseCountersigned'), 1, 'two Accepts, one ExpenseCountersigned');
+  const host = nodes.host.hosts.get(HOST);
+  t.equal((await host?.countersigning.list())?.length, 1, 'one request at the host');
+
+  // The same payout sent twice (a host admin marking it paid again): one ExpensePaid.
+  const input = { collective: ledger.actor.id, expense, payoutReference: 'KBC-1', by: 'host-admin-1' };
+  const handled = nodes.collective.transport.handled;
+  const first = await nodes.host.transport.pay(HOST, input);
+  t.same(await nodes.host.transport.pay(HOST, input), first, 'the same payout record');
+  await until('both payouts', () => (nodes.collective.transport.handled >= handled + 2 ? true : undefined));
+  t.equal(await count(ledger, 'ExpensePaid'), 1);
+  t.same(nodes.collective.transport.refusals, []);
+});
+
+t.test('a forged countersignature, or one from another actor, is refused and not recorded', async (t) => {
+  const nodes = await joined(t, [['impostor', 'Organization']]);
+  await fund(nodes, '120.00');
+  const ledger = nodes.collective.ledger(COLLECTIVE);
+  const hostId = nodes.host.actors.get(HOST)?.record.id ?? '';
+  // Hold the real request back: the collective only approves; the forgeries arrive first.
+  const expense = await approve(ledger, '40.00');
+  const forged = signHostObject(
+    'ExpenseCountersignature',
+    { expense, amount: '40.00', currency: 'EUR' },
+    {
+      host: hostId,
+      collective: ledger.actor.id,
+      verificationMethod: verificationMethodFor(hostId, 0),
+      secretKey: new Uint8Array(randomBytes(32)),
+      time: new Date(),
+    },
+  );
+  const before = nodes.collective.transport.handled;
+  // Signed over HTTP by the host, but the object's proof is not the host's ledger key.
+  await nodes.host.transport.send(HOST, ledger.actor.id, 'Accept', forged);
+  // The genuine host's object shape, but the activity comes from another actor.
+  await nodes.host.transport.send('impostor', ledger.actor.id, 'Accept', forged);
+  await until('both forgeries', () => (nodes.collective.transport.handled >= before + 2 ? true : undefined));
+  t.same(nodes.collective.transport.refusals.map((r) => r.problem).sort(), [
+    'hostSignatureInvalid',
+    'signerNotHost',
+  ]);
+  t.equal((await ledger.expense(expense))?.state, 'approved', 'nothing recorded');
+  t.equal(await count(ledger, 'ExpenseCountersigned'), 0);
+});
