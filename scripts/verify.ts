@@ -8,14 +8,16 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nativeBackend } from '../node/crypto/native.ts';
 import type { JsonObject } from '../protocol/jcs.ts';
 import { CliError, config, type Output, parse } from './cli/common.ts';
+import { verifyWithHost } from './verify/host.ts';
 import { HttpClient } from './verify/http.ts';
 import { humanReport, progressBar } from './verify/report.ts';
-import { type VerifyReport, verifySource } from './verify/run.ts';
+import type { VerifyReport } from './verify/run.ts';
 import { FileSource, HttpSource, type LedgerSource, ReadError, resolveHandle } from './verify/sources.ts';
 import { defaultStatePath } from './verify/state.ts';
 
 export const VERIFY_USAGE = `Usage: cagnotte verify SOURCE [--json] [--entry N] [--since CHECKPOINT_FILE]
                        [--state FILE | --no-state] [--save-checkpoint FILE] [--workers N]
+                       [--host-export FILE] [--in-flight-hours N]
   SOURCE: a bulk export file, an actor URL, or a handle @name@domain.
   --entry N           only entry N: its proof and its inclusion in the signed checkpoint
   --since FILE        incremental: trust the checkpoint note in FILE (saved by --save-checkpoint)
@@ -24,6 +26,9 @@ export const VERIFY_USAGE = `Usage: cagnotte verify SOURCE [--json] [--entry N] 
   --state FILE        checkpoints seen, for fork detection (default ~/.cagnotte/checkpoints.json)
   --save-checkpoint   write the verified checkpoint note to FILE and the audit state to
                       FILE.audit.json, for a later --since
+  --host-export FILE  the host's bulk export, audited and reconciled with the ledger (over HTTP
+                      the declared host is fetched); take it after the collective's
+  --in-flight-hours N a host movement younger than N hours may still lack its twin (default 24)
   Exit 0 verified, 1 verification failed, 2 could not fetch or read.`;
 
 /** Options as parsed from the command line. */
@@ -36,6 +41,10 @@ export interface VerifyArgs {
   saveCheckpoint?: string;
   workers?: number;
   allowPrivateAddress: boolean;
+  /** `--host-export FILE`. */
+  hostExport?: string;
+  /** ISO instant: host movements published later may lack their twin (from `--in-flight-hours`). */
+  inFlightAfter?: string;
 }
 
 /** Parses `verify`'s arguments; a usage error is a CliError (exit 2). */
@@ -51,6 +60,8 @@ export function parseVerifyArgs(args: string[]): VerifyArgs {
       'no-state': { type: 'boolean' },
       'save-checkpoint': { type: 'string' },
       workers: { type: 'string' },
+      'host-export': { type: 'string' },
+      'in-flight-hours': { type: 'string' },
       config: { type: 'string' },
     },
     [],
@@ -79,6 +90,10 @@ export function parseVerifyArgs(args: string[]): VerifyArgs {
       : {}),
     ...(values.workers !== undefined ? { workers: integer('workers', values.workers, 0, 64) } : {}),
     allowPrivateAddress: cfg.allowPrivateAddress,
+    ...(values['host-export'] !== undefined ? { hostExport: values['host-export'] as string } : {}),
+    inFlightAfter: new Date(
+      Date.now() - integer('in-flight-hours', values['in-flight-hours'] ?? '24', 0, 24 * 365) * 3_600_000,
+    ).toISOString(),
   };
 }
 
@@ -131,19 +146,27 @@ export async function runVerify(
       },
     };
   }
-  const report = await verifySource({
-    source,
-    backend: nativeBackend,
-    ...(args.workers === undefined ? {} : { workers: args.workers }),
-    ...(args.statePath === undefined ? {} : { statePath: args.statePath }),
-    ...(sinceNote === undefined ? {} : { sinceNote }),
-    ...(sinceSnapshot === undefined ? {} : { sinceSnapshot }),
-    ...(args.saveCheckpoint === undefined
-      ? {}
-      : { onSnapshot: (snapshot: JsonObject) => saveAuditState(args.saveCheckpoint as string, snapshot) }),
-    ...(args.entry === undefined ? {} : { entry: args.entry }),
-    ...(progress === undefined ? {} : { progress }),
-  });
+  const host = {
+    allowPrivateAddress: args.allowPrivateAddress,
+    ...(args.hostExport === undefined ? {} : { file: args.hostExport }),
+    ...(args.inFlightAfter === undefined ? {} : { inFlightAfter: args.inFlightAfter }),
+  };
+  const report = await verifyWithHost(
+    {
+      source,
+      backend: nativeBackend,
+      ...(args.workers === undefined ? {} : { workers: args.workers }),
+      ...(args.statePath === undefined ? {} : { statePath: args.statePath }),
+      ...(sinceNote === undefined ? {} : { sinceNote }),
+      ...(sinceSnapshot === undefined ? {} : { sinceSnapshot }),
+      ...(args.saveCheckpoint === undefined
+        ? {}
+        : { onSnapshot: (snapshot: JsonObject) => saveAuditState(args.saveCheckpoint as string, snapshot) }),
+      ...(args.entry === undefined ? {} : { entry: args.entry }),
+      ...(progress === undefined ? {} : { progress }),
+    },
+    host,
+  );
   if (report.verified && args.saveCheckpoint !== undefined && report.checkpoint !== undefined) {
     await saveCheckpointNote(args, report);
   }

@@ -35,6 +35,18 @@ export function describeFailure(failure: VerifyFailure): string {
       return `${where}${failure.problem}`;
     case 'notCanonical':
       return `${where}the line is not the entry's canonical bytes (re-serialised)`;
+    case 'hostLinkInvalid':
+      return `${where}its ${failure.path.slice(1)} names host entry ${failure.hostEntry}, which ${
+        failure.problem.type === 'hostEntryNotFound'
+          ? "is not on the host's ledger"
+          : `does not record the same movement (${JSON.stringify(failure.problem)})`
+      }`;
+    case 'twinMissing':
+      return `host entry ${failure.seq} (${failure.kind} ${failure.amount} ${failure.currency}, ${failure.published}) has no twin on this ledger`;
+    case 'hostLedgerInvalid':
+      return `the host's ledger ${failure.host} does not verify: ${describeFailure(failure.failure)}`;
+    case 'hostMismatch':
+      return `the host ledger read is ${failure.actual}'s, not the declared host ${failure.declared}'s`;
     default: {
       const { type, seq: _seq, ...details } = failure as { type: string; seq?: number };
       const extra = Object.keys(details).length > 0 ? ` ${JSON.stringify(details)}` : '';
@@ -76,6 +88,17 @@ export function humanReport(report: VerifyReport): string[] {
     lines.push(totals('Spending:', s.spending, s.currency));
     lines.push(`  Pending expenses: ${s.pendingExpenses}`);
     if (s.host) lines.push(`  Host:             ${s.host}`);
+  }
+  const h = report.host;
+  if (h !== undefined) {
+    const r = h.reconciliation;
+    const state =
+      r === undefined
+        ? 'not reconciled'
+        : `${r.matched} movement(s) on both ledgers${r.earlier ? `, ${r.earlier} audited before` : ''}`;
+    lines.push(
+      `  Host ledger:      ${h.actor ?? h.source}, ${h.summary?.entries ?? 0} entries${h.verified ? ' verified' : ''}, ${state}`,
+    );
   }
   const c = report.checkpoint;
   if (c !== undefined && report.mode !== 'entry') {

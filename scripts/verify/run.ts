@@ -35,6 +35,7 @@ import type { JsonObject } from '../../protocol/jcs.ts';
 import { appendLeaf, EMPTY_TREE, hashLeaf, type TreeState } from '../../protocol/merkle/tree.ts';
 import { verifyConsistency } from '../../protocol/merkle/verify.ts';
 import { parseNote } from '../../protocol/note.ts';
+import type { HostFailure, HostReport } from './host.ts';
 import { SignaturePool } from './pool.ts';
 import { ContentError, type LedgerSource, ReadError } from './sources.ts';
 import { loadHistory, saveHistory } from './state.ts';
@@ -45,7 +46,8 @@ export type VerifyFailure =
   | EntryCheckFailure
   | { type: 'sourceMalformed'; problem: string; seq?: number }
   | { type: 'notJson'; seq: number }
-  | { type: 'fork'; evidence: ForkEvidence };
+  | { type: 'fork'; evidence: ForkEvidence }
+  | HostFailure;
 
 /** What `cagnotte verify` reports, as JSON with `--json`. */
 export interface VerifyReport {
@@ -63,6 +65,8 @@ export interface VerifyReport {
     signatures?: CheckpointSignature[];
   };
   failure?: VerifyFailure;
+  /** The host's ledger, audited and reconciled with this one (`--host-export`, or fetched over HTTP). */
+  host?: HostReport;
   /** Incremental mode from a saved audit state: the entries before this seq were not read. */
   resumedAt?: number;
   /** Incremental mode: the checkpoint trusted before, and how the new one was tied to it. */
@@ -109,6 +113,10 @@ export interface VerifyOptions {
   onSnapshot?: (snapshot: JsonObject) => Promise<void>;
   /** `--entry N`. */
   entry?: number;
+  /** Called with each entry the audit accepted (its signature may yet be found invalid: the report then fails). */
+  onEntry?: (seq: number, entry: SignedEntry, leafHash: Uint8Array) => void;
+  /** Called with the audit once the walk is over (full or incremental mode), before any snapshot is saved. */
+  onAudit?: (audit: LedgerAudit) => void;
   /** Called now and then with entries done and the total expected. */
   progress?: (done: number, total: number) => void;
 }
@@ -218,7 +226,9 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
         failure = { type: 'notJson', seq: audit.position };
         break;
       }
-      if (!audit.push(item.value, item.line).ok) break;
+      const step = audit.push(item.value, item.line);
+      if (!step.ok) break;
+      options.onEntry?.(step.seq, item.value as SignedEntry, step.leafHash);
       if (writer.count >= BATCH_RECORDS) pool.submit(writer.take());
       // A worker's answer arrives between reads; an invalid signature ends the walk.
       if (pool.firstInvalid !== undefined) break;
@@ -264,6 +274,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     const fork = await rememberCheckpoint(options, options.statePath, history, note, genesis, audit, report);
     if (fork !== undefined) failure = { type: 'fork', evidence: fork };
   }
+  options.onAudit?.(audit);
   if (failure !== undefined) report.failure = failure;
   else if (options.onSnapshot !== undefined && audit.failure === undefined)
     await options.onSnapshot(audit.snapshot());
@@ -271,6 +282,8 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
 
 /** The seq a failure names, if it names one. */
 export function seqOf(failure: VerifyFailure): number | undefined {
+  // A seq on the host's ledger is not an entry of the audited one.
+  if ('side' in failure && failure.side === 'host') return undefined;
   return 'seq' in failure && typeof failure.seq === 'number' ? failure.seq : undefined;
 }
 
