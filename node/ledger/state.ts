@@ -148,10 +148,18 @@ export class BatchState {
   readonly #ops: BatchOp[] = [];
   readonly #subs: LedgerSublevels;
 
-  constructor(subs: LedgerSublevels, summary: Summary, currency: string) {
+  /** A batch written before this one whose changes are not yet in the store. */
+  #parent: BatchState | undefined;
+
+  /**
+   * `parent`, when given, is the batch just before this one, still being written: what it read
+   * or changed is taken from it rather than from the store, which does not hold it yet.
+   */
+  constructor(subs: LedgerSublevels, summary: Summary, currency: string, parent?: BatchState) {
     this.#subs = subs;
     this.summary = summary;
     this.currency = currency;
+    this.#parent = parent;
   }
 
   /**
@@ -160,6 +168,20 @@ export class BatchState {
    */
   async prefetch(references: Iterable<string>): Promise<void> {
     const unique = [...new Set(references)];
+    const parent = this.#parent;
+    // Dropped once used, so that batches never hold a chain of their predecessors.
+    this.#parent = undefined;
+    if (parent !== undefined) {
+      // The parent's view is the store's plus its own changes; only what it never saw is read.
+      // It sets both maps for what it read, and one for what it created (which the other lacks).
+      for (const key of unique) {
+        if (parent.#claims.has(key) && !this.#claims.has(key)) this.#claims.set(key, parent.#claims.get(key));
+        if ((parent.#expenses.has(key) || parent.#contributions.has(key)) && !this.#expenses.has(key)) {
+          this.#expenses.set(key, parent.#expenses.get(key));
+          this.#contributions.set(key, parent.#contributions.get(key));
+        }
+      }
+    }
     const wanted = unique.filter((h) => /^[0-9a-f]{64}$/.test(h) && !this.#expenses.has(h));
     const claims = unique.filter((k) => !/^[0-9a-f]{64}$/.test(k) && !this.#claims.has(k));
     if (claims.length > 0) {

@@ -18,7 +18,7 @@ import { appendLeaf } from '../../protocol/merkle/tree.ts';
 import { encodeMultikey } from '../../protocol/multikey.ts';
 import { AppError } from '../errors.ts';
 import type { BatchOp } from '../storage/types.ts';
-import { entryOps, headOf, type LedgerCore, metaOps, signHead } from './core.ts';
+import { entryOps, headOf, type LedgerCore, type LedgerState, metaOps, signHead } from './core.ts';
 import { invalidEntry, ruleViolation } from './errors.ts';
 import { BatchState, emptySummary, type RuleFailure, referencesOf } from './state.ts';
 import type { AppendResult, LedgerStats } from './types.ts';
@@ -41,6 +41,23 @@ interface Pending {
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
+
+/** A batch built and signed, ready to write, with what its callers will hear. */
+interface Prepared {
+  pendings: Pending[];
+  accepted: [Pending, AppendResult][];
+  /** Refused by the builder or the rules: answered once the batch before is durable. */
+  refused: [Pending, unknown][];
+  /** Empty when nothing was accepted. */
+  ops: BatchOp[];
+  /** The committed state once written. */
+  state: LedgerState;
+  /** The rules' view after this batch, for the batch built while this one is written. */
+  rules: BatchState;
+}
+
+/** A queue shorter than twice this is written as one batch (see `#firstTake`). */
+const SPLIT_AT_LEAST = 128;
 
 /** The queue and batch committer of one ledger. */
 export class LedgerWriter {
@@ -93,28 +110,77 @@ export class LedgerWriter {
     this.#draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain());
   }
 
+  /**
+   * Builds and signs each batch while the one before it is being written (one batch in flight at
+   * most): signing is CPU on this thread, writing is I/O on another. A batch built on one still
+   * in flight is only speculative: its callers hear nothing until the one before is durable, and
+   * if that write fails the whole batch goes back to the queue to be built again.
+   */
   async #drain(): Promise<void> {
+    let inflight: { batch: Prepared; write: Promise<unknown> } | undefined;
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#core.maxBatch);
-        await this.#commit(batch);
+      for (;;) {
+        let next: Prepared | undefined;
+        if (this.#queue.length > 0) {
+          const take = Math.min(this.#core.maxBatch, this.#firstTake(inflight !== undefined));
+          const pendings = this.#queue.splice(0, take);
+          try {
+            next = await this.#prepare(pendings, inflight?.batch);
+          } catch (error) {
+            // The store could not be read: nothing of these was recorded, and nothing will be.
+            for (const pending of pendings) {
+              pending.reject(new AppError('LEDGER_WRITE_FAILED', undefined, { cause: String(error) }));
+            }
+          }
+        }
+        if (inflight !== undefined) {
+          const failed = await this.#finish(inflight.batch, inflight.write);
+          if (failed && next !== undefined) {
+            this.#queue.unshift(...next.pendings);
+            next = undefined;
+          }
+        }
+        if (next === undefined) {
+          inflight = undefined;
+          if (this.#queue.length === 0) return;
+          continue;
+        }
+        const ops = next.ops;
+        inflight = {
+          batch: next,
+          write:
+            ops.length === 0 ? Promise.resolve() : this.#core.store.batch(ops, { sync: this.#core.sync }),
+        };
+        // Settled in #finish; this keeps an early failure from reading as unhandled meanwhile.
+        inflight.write.catch(() => {});
       }
     } finally {
       this.#draining = undefined;
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  /**
+   * How many queued appends the next batch takes: all of them, except that a long queue with
+   * nothing in flight is cut in two so that signing the second half overlaps writing the first.
+   */
+  #firstTake(writing: boolean): number {
+    const queued = this.#queue.length;
+    return writing || queued < 2 * SPLIT_AT_LEAST ? queued : Math.ceil(queued / 2);
+  }
+
+  /** Builds, checks and signs `pendings` on top of `after` (or of the committed state). */
+  async #prepare(pendings: Pending[], after: Prepared | undefined): Promise<Prepared> {
     const core = this.#core;
-    const { backend, now, sync } = core;
-    const time = now();
-    let chain = core.state.chain;
-    let tree = core.state.tree;
-    const state = new BatchState(core.subs, core.state.summary, chain?.currency ?? '');
-    await state.prefetch(batch.flatMap((pending) => referencesOf(pending.body)));
+    const base = after?.state ?? core.state;
+    const time = core.now();
+    let chain = base.chain;
+    let tree = base.tree;
+    const state = new BatchState(core.subs, base.summary, chain?.currency ?? '', after?.rules);
+    await state.prefetch(pendings.flatMap((pending) => referencesOf(pending.body)));
     const ops: BatchOp[] = [];
     const accepted: [Pending, AppendResult][] = [];
-    for (const pending of batch) {
+    const refused: [Pending, unknown][] = [];
+    for (const pending of pendings) {
       try {
         const built = this.#build(chain, pending, time);
         let extra: BatchOp[] = [];
@@ -126,7 +192,7 @@ export class LedgerWriter {
           const failure = state.apply(built.entry, toHex(built.leafHash), chain?.host !== undefined);
           if (failure !== undefined) throw ruleViolation(failure, describeRule(failure));
         }
-        const appended = appendLeaf(tree, built.leafHash, backend);
+        const appended = appendLeaf(tree, built.leafHash, core.backend);
         const seq = built.entry.seq;
         const leafHash = toHex(built.leafHash);
         ops.push(...entryOps(core, seq, built.leaf, leafHash, appended.nodes), ...extra);
@@ -134,30 +200,49 @@ export class LedgerWriter {
         tree = appended.state;
         accepted.push([pending, { seq, leafHash, leaf: built.leaf, entry: built.entry }]);
       } catch (error) {
-        this.stats.rejected++;
-        pending.reject(toAppendError(error));
+        refused.push([pending, toAppendError(error)]);
       }
     }
-    if (accepted.length === 0 || chain === undefined) return;
+    if (accepted.length === 0 || chain === undefined) {
+      return { pendings, accepted, refused, ops: [], state: base, rules: state };
+    }
     const head = headOf(core, tree, chain);
     const checkpoint = signHead(core, head);
     ops.push(...state.ops(), ...metaOps(core, chain, tree, checkpoint));
+    return {
+      pendings,
+      accepted,
+      refused,
+      ops,
+      state: { chain, tree, head, summary: state.summary, checkpoint },
+      rules: state,
+    };
+  }
+
+  /** Waits for `batch`'s write and answers its callers; true when the write failed. */
+  async #finish(batch: Prepared, write: Promise<unknown>): Promise<boolean> {
+    for (const [pending, error] of batch.refused) {
+      this.stats.rejected++;
+      pending.reject(error);
+    }
     try {
-      await core.store.batch(ops, { sync });
+      await write;
     } catch (error) {
-      // Nothing of this batch is on disk (the batch is atomic): the in-memory state stays as it
+      // Nothing of this batch is on disk (the batch is atomic): the committed state stays as it
       // was, and every caller of the batch learns that its entry was not recorded.
-      for (const [pending] of accepted) {
+      for (const [pending] of batch.accepted) {
         pending.reject(new AppError('LEDGER_WRITE_FAILED', undefined, { cause: String(error) }));
       }
-      return;
+      return true;
     }
-    core.state = { chain, tree, head, summary: state.summary, checkpoint };
+    const { accepted } = batch;
+    if (accepted.length === 0) return false;
+    this.#core.state = batch.state;
     this.stats.batches++;
     this.stats.entries += accepted.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, accepted.length);
     for (const [pending, result] of accepted) pending.resolve(result);
-    if (this.#listeners.size === 0) return;
+    if (this.#listeners.size === 0) return false;
     const results = accepted.map(([, result]) => result);
     for (const listener of this.#listeners) {
       try {
@@ -166,6 +251,7 @@ export class LedgerWriter {
         // See onAppended: the entries are durable whatever a listener does.
       }
     }
+    return false;
   }
 
   #build(chain: ChainHead | undefined, pending: Pending, time: Date): BuiltEntry {
