@@ -97,7 +97,7 @@ export function parseVerifyArgs(args: string[]): VerifyArgs {
   };
 }
 
-async function openSource(args: VerifyArgs): Promise<LedgerSource> {
+async function openSource(args: VerifyArgs, skipBytes?: number): Promise<LedgerSource> {
   if (/^https?:\/\//.test(args.source) || /^@?[^@\s/]+@[^@\s/]+$/.test(args.source)) {
     const client = new HttpClient({ allowPrivateAddress: args.allowPrivateAddress });
     try {
@@ -108,7 +108,13 @@ async function openSource(args: VerifyArgs): Promise<LedgerSource> {
       throw error;
     }
   }
-  return new FileSource(args.source);
+  return new FileSource(args.source, skipBytes === undefined ? {} : { skipBytes });
+}
+
+/** The byte length of the entry lines saved with an audit state of a file, if it is one. */
+function savedEntryBytes(state: unknown): number | undefined {
+  const bytes = (state as { entryBytes?: unknown } | null)?.entryBytes;
+  return typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
 }
 
 /** Runs an audit from parsed arguments; the report, whatever the outcome. */
@@ -124,7 +130,7 @@ export async function runVerify(
       sinceNote = await readFile(args.since, 'utf8');
       sinceSnapshot = await readAuditState(auditStatePath(args.since));
     }
-    source = await openSource(args);
+    source = await openSource(args, savedEntryBytes(sinceSnapshot));
   } catch (error) {
     if (!(error instanceof ReadError) && (error as { code?: string }).code === undefined) throw error;
     const message =
@@ -161,12 +167,23 @@ export async function runVerify(
       ...(sinceSnapshot === undefined ? {} : { sinceSnapshot }),
       ...(args.saveCheckpoint === undefined
         ? {}
-        : { onSnapshot: (snapshot: JsonObject) => saveAuditState(args.saveCheckpoint as string, snapshot) }),
+        : {
+            // A file's entry lines are saved too, so that the next --since seeks past them.
+            onSnapshot: (snapshot: JsonObject) => {
+              const bytes = source instanceof FileSource ? source.entryBytes : undefined;
+              const state = bytes === undefined ? snapshot : { ...snapshot, entryBytes: bytes };
+              return saveAuditState(args.saveCheckpoint as string, state);
+            },
+          }),
       ...(args.entry === undefined ? {} : { entry: args.entry }),
       ...(progress === undefined ? {} : { progress }),
     },
     host,
   );
+  if (source instanceof FileSource && source.seekMissed)
+    report.warnings.push(
+      'the saved length of the entry lines did not match this file: they were read instead',
+    );
   if (report.verified && args.saveCheckpoint !== undefined && report.checkpoint !== undefined) {
     await saveCheckpointNote(args, report);
   }

@@ -72,15 +72,37 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
+/** Options of {@link FileSource}. */
+export interface FileSourceOptions {
+  /**
+   * Byte length of the entry lines before the resumed seq (after line 1, newlines included), as
+   * saved with the audit state: a resumed walk seeks past them instead of reading them.
+   */
+  skipBytes?: number;
+}
+
 /** A bulk export file. */
 export class FileSource implements LedgerSource {
   readonly kind = 'file' as const;
   readonly label: string;
   readonly #path: string;
+  readonly #skipBytes: number | undefined;
+  #entryBytes: number | undefined;
+  /** The saved byte length did not land on the resumed seq's line: the lines were counted instead. */
+  seekMissed = false;
 
-  constructor(path: string) {
+  constructor(path: string, options: FileSourceOptions = {}) {
     this.#path = path;
     this.label = path;
+    this.#skipBytes = options.skipBytes;
+  }
+
+  /**
+   * Byte length of all the entry lines (after line 1, newlines included), once a walk reached the
+   * checkpoint line: what to save for a later resumed walk to seek past.
+   */
+  get entryBytes(): number | undefined {
+    return this.#entryBytes;
   }
 
   async actor(): Promise<AuditedActor> {
@@ -116,25 +138,64 @@ export class FileSource implements LedgerSource {
   }
 
   async *entries(_size?: number, from = 0): AsyncIterable<SourceEntry> {
-    let index = 0;
-    let held: Uint8Array | undefined;
-    for await (const line of this.#lines()) {
-      index += 1;
-      // The actor line, then the entries before `from`: skipped unparsed (a resumed audit).
-      if (index <= 1 + from) continue;
-      // One line of lookahead: the last line is the checkpoint, not an entry.
-      if (held !== undefined) {
-        const value = parseJson(held);
-        yield value === undefined ? { value, line: held, notJson: true } : { value, line: held };
+    this.#entryBytes = undefined;
+    if (from > 0 && this.#skipBytes !== undefined) {
+      // Export lines are the exact leaf bytes, so a wrong length lands off the entry's line and is
+      // seen here (not JSON, or another seq); past it, `prev` and the new root vouch for the rest.
+      const start = (await this.#firstLineBytes()) + this.#skipBytes;
+      const lines = this.#lines(start)[Symbol.asyncIterator]();
+      const first = await lines.next();
+      const value = first.done ? undefined : parseJson(first.value);
+      if (!first.done && (value as { seq?: unknown } | undefined)?.seq === from) {
+        yield* this.#entryLines(this.#skipBytes, [new Uint8Array(first.value)], lines);
+        return;
       }
-      held = new Uint8Array(line);
+      await lines.return?.();
+      this.seekMissed = true;
     }
+    const lines = this.#lines()[Symbol.asyncIterator]();
+    let bytes = 0;
+    // The actor line, then the entries before `from`: skipped unparsed (a resumed audit).
+    for (let index = 0; index <= from; index++) {
+      const next = await lines.next();
+      if (next.done) return;
+      if (index > 0) bytes += next.value.length + 1;
+    }
+    yield* this.#entryLines(bytes, [], lines);
+  }
+
+  /** Hands out entry lines; the last line is the checkpoint, not an entry (one line of lookahead). */
+  async *#entryLines(
+    offset: number,
+    first: Uint8Array[],
+    rest: AsyncIterator<Uint8Array>,
+  ): AsyncIterable<SourceEntry> {
+    let bytes = offset;
+    let held: Uint8Array | undefined = first[0];
+    try {
+      for (let next = await rest.next(); !next.done; next = await rest.next()) {
+        if (held !== undefined) {
+          const value = parseJson(held);
+          bytes += held.length + 1;
+          yield value === undefined ? { value, line: held, notJson: true } : { value, line: held };
+        }
+        held = new Uint8Array(next.value);
+      }
+      this.#entryBytes = bytes;
+    } finally {
+      await rest.return?.();
+    }
+  }
+
+  async #firstLineBytes(): Promise<number> {
+    for await (const line of this.#lines()) return line.length + 1;
+    throw new ContentError('the file is empty');
   }
 
   close(): void {}
 
-  async *#lines(): AsyncIterable<Uint8Array> {
-    const stream = createReadStream(this.#path, { highWaterMark: 256 * 1024 });
+  async *#lines(start = 0): AsyncIterable<Uint8Array> {
+    const stream = createReadStream(this.#path, { highWaterMark: 256 * 1024, start });
     try {
       for await (const line of splitLines(stream)) yield line;
     } catch (error) {
