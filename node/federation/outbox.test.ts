@@ -2,6 +2,7 @@ import t from 'tap';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import type { JsonObject } from '../../protocol/jcs.ts';
 import { verifyProof } from '../../protocol/proof.ts';
+import { outboxPage, outboxPageJson } from './outbox.ts';
 import { ledgerKeyOf, startTestNode } from './test-node.ts';
 
 const AP = 'application/activity+json';
@@ -123,4 +124,34 @@ t.test('each entry is served at its id, byte for byte as signed', async (t) => {
     (await node.app.inject({ url: '/actors/garden-club/ledger/9', headers: { accept: AP } })).statusCode,
     404,
   );
+});
+
+t.test('served outbox pages are the same bytes as the page documents, cached or not', async (t) => {
+  const node = await startTestNode();
+  t.teardown(() => node.close());
+  const open = await node.addActor('garden-club');
+  const append = (n: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        open.ledger.append({ kind: 'Update', title: `Week ${i}`, body: 'x' }),
+      ),
+    );
+  const actor = await node.fed.deps.actors.get('garden-club');
+  if (actor === undefined) throw new Error('no actor');
+  const check = async (label: string) => {
+    const size = open.ledger.head().size;
+    let same = 0;
+    for (let cursor = 0; cursor < size; cursor++) {
+      const expected = JSON.stringify(await outboxPage(actor, cursor));
+      if ((await outboxPageJson(actor, cursor)) === expected) same++;
+    }
+    t.equal(same, size, `${label}: every cursor of ${size}`);
+    t.equal(await outboxPageJson(actor, size), undefined, `${label}: no page past the head`);
+  };
+  await append(24);
+  await check('first read');
+  await check('from the cache');
+  // Cached entries stay; totalItems and the prev links move with the head.
+  await append(17);
+  await check('after the ledger grew');
 });

@@ -101,3 +101,61 @@ export async function outboxPage(
   if (cursor < size - 1) doc.prev = pageUrl(actor, Math.min(size - 1, cursor + OUTBOX_PAGE_SIZE));
   return doc;
 }
+
+/** Serialized `Create` activities kept per open ledger (most pages read are the newest few). */
+const CACHED_CREATES = 2000;
+/**
+ * Keyed by the ledger object: entries never change once appended, and a ledger reopened (an
+ * import, a restart) is a new object with an empty cache, so nothing stale can be served.
+ */
+const createTexts = new WeakMap<object, Map<number, string>>();
+
+function textsOf(ledger: object): Map<number, string> {
+  let texts = createTexts.get(ledger);
+  if (texts === undefined) {
+    texts = new Map();
+    createTexts.set(ledger, texts);
+  }
+  return texts;
+}
+
+/**
+ * {@link outboxPage} as the JSON text served, the same bytes as `JSON.stringify(outboxPage(…))`.
+ * A page's entries are read, parsed and serialized once; later requests join cached texts,
+ * with no read of the store (a page's seqs follow from its cursor).
+ */
+export async function outboxPageJson(actor: FederatedActor, cursor: number): Promise<string | undefined> {
+  const size = actor.ledger.head().size;
+  if (cursor >= size) return undefined;
+  const texts = textsOf(actor.ledger);
+  const seqs = Array.from({ length: Math.min(OUTBOX_PAGE_SIZE, cursor + 1) }, (_, k) => cursor - k);
+  let items = seqs.map((seq) => texts.get(seq));
+  if (items.some((text) => text === undefined)) {
+    const page = await actor.ledger.page({
+      order: 'newest',
+      cursor: String(cursor),
+      limit: OUTBOX_PAGE_SIZE,
+    });
+    items = page.items.map((record) => {
+      const text = JSON.stringify(createActivity(actor, record));
+      texts.set(record.seq, text);
+      // Bounded: the oldest cached first out.
+      if (texts.size > CACHED_CREATES) texts.delete(texts.keys().next().value as number);
+      return text;
+    });
+  }
+  const head = JSON.stringify({
+    '@context': AS_CONTEXT,
+    id: pageUrl(actor, cursor),
+    type: 'OrderedCollectionPage',
+    partOf: outboxUrl(actor),
+    totalItems: size,
+  });
+  const links: string[] = [];
+  if (cursor >= OUTBOX_PAGE_SIZE)
+    links.push(`"next":${JSON.stringify(pageUrl(actor, cursor - OUTBOX_PAGE_SIZE))}`);
+  if (cursor < size - 1) {
+    links.push(`"prev":${JSON.stringify(pageUrl(actor, Math.min(size - 1, cursor + OUTBOX_PAGE_SIZE)))}`);
+  }
+  return `${head.slice(0, -1)},"orderedItems":[${items.join(',')}]${links.map((l) => `,${l}`).join('')}}`;
+}

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS } from '../errors.ts';
 import { createEventActivity, eventObject } from './event.ts';
 import type { NodeFederation } from './federation.ts';
-import { createActivity, entryJson, outboxCollection, outboxPage, parseCursor } from './outbox.ts';
+import { createActivity, entryJson, outboxCollection, outboxPageJson, parseCursor } from './outbox.ts';
 
 /** Options of {@link federationPlugin}. */
 export interface FederationPluginOptions {
@@ -121,9 +121,9 @@ async function serveRaw(
       return true;
     }
     const cursor = parseCursor(cursorText);
-    const page = cursor === undefined ? undefined : await outboxPage(actor, cursor);
+    const page = cursor === undefined ? undefined : await outboxPageJson(actor, cursor);
     if (page === undefined) return false;
-    sendJson(reply, JSON.stringify(page));
+    sendJson(reply, page);
     return true;
   }
   const record = await actor.ledger.get(Number(seqText));
