@@ -17,6 +17,9 @@ import { installAuthentication } from './auth/hooks.ts';
 import type { Config } from './config.ts';
 import type { NodeFederation } from './federation/federation.ts';
 import { federationPlugin } from './federation/plugin.ts';
+import { hostRoutes } from './host/routes.ts';
+import type { HostFlows } from './host/transport-node.ts';
+import { transportRoutes } from './host/transport-routes.ts';
 import type { PrivateExpenseStore } from './private/expenses.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { NodeActors, RouteContext } from './routes/context.ts';
@@ -37,6 +40,8 @@ export interface AppOptions {
    * by an `onRequest` hook; requests it does not serve fall through to them.
    */
   federation?: NodeFederation;
+  /** The fiscal host flows (node/host): the host admin API and the collective's side over ActivityPub. */
+  hostFlows?: HostFlows;
   /** Fastify's logger option; defaults to the configured level. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -146,5 +151,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     pageRoutes(scope, context);
     auditRoutes(scope, context);
   });
+  const flows = options.hostFlows;
+  if (flows !== undefined) {
+    await app.register(hostRoutes, { hosts: flows.hosts, transport: flows.transport });
+    await app.register(transportRoutes, { flows });
+  }
   return app;
 }

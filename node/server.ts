@@ -16,6 +16,7 @@ import { AuthStore, type AuthStoreOptions } from './auth/accounts.ts';
 import type { Config } from './config.ts';
 import { nativeBackend } from './crypto/native.ts';
 import { buildFederation, type NodeFederation } from './federation/federation.ts';
+import { type HostFlows, hostFlows } from './host/transport-node.ts';
 import type { LedgerService } from './ledger/service.ts';
 import { PrivateExpenseStore } from './private/expenses.ts';
 import { federatedActors, type NodeLog, type Publishing, publishing } from './publishing.ts';
@@ -31,6 +32,8 @@ export interface NodeServices {
   actors: NodeActors;
   privateExpenses: PrivateExpenseStore;
   federation: NodeFederation;
+  /** The fiscal host flows between this node's actors and other nodes' (node/host/transport.ts). */
+  hostFlows: HostFlows;
   publishing: Publishing;
   /** Where background work (deliveries, publishing) logs; the app's logger once it is built. */
   log: NodeLog;
@@ -162,7 +165,14 @@ export async function openNode(
     },
   );
   const publish = publishing(federation, log);
-  watch = publish.watch;
+  const flows = hostFlows({ actors, store, fed: federation, backend: nativeBackend, log });
+  watch = (name, ledger) => {
+    // An expense approved while the collective has a host goes to the host for countersigning.
+    flows.transport.watchApprovals(name, ledger, (error) =>
+      log().error({ err: error, actor: name }, 'sending an approved expense to the host failed'),
+    );
+    return publish.watch(name, ledger);
+  };
   let stopQueue: (() => Promise<void>) | undefined;
   return {
     config,
@@ -171,6 +181,7 @@ export async function openNode(
     actors,
     privateExpenses: new PrivateExpenseStore(store),
     federation,
+    hostFlows: flows,
     publishing: publish,
     get log() {
       return logTo;
@@ -212,6 +223,7 @@ export async function appFor(
     actors: services.actors,
     privateExpenses: services.privateExpenses,
     federation: services.federation,
+    hostFlows: services.hostFlows,
     ...(logger !== undefined ? { logger } : {}),
   });
   services.log = app.log;

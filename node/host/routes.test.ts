@@ -3,8 +3,6 @@
 import t from 'tap';
 import { bearer, testNode } from '../routes/test-helpers.ts';
 import { TERMS } from './fixtures.test-helper.ts';
-import { hostRoutes } from './routes.ts';
-import { HostService } from './service.ts';
 
 t.test('host admin routes', async (t) => {
   const { app, node } = await testNode(t);
@@ -22,25 +20,10 @@ t.test('host admin routes', async (t) => {
     );
   const hostToken = await account(handle, 'hanna');
   const gardenToken = await account(garden, 'gita');
-  const host = new HostService({
-    ledger: handle.ledger,
-    store: node.store,
-    terms: TERMS,
-    source: {
-      async *entries(collective, from = 0) {
-        if (collective !== garden.info.id) return;
-        let cursor: string | undefined = String(from);
-        while (cursor !== undefined) {
-          const page = await garden.ledger.page({ order: 'oldest', cursor, limit: 200 });
-          for (const r of page.items) yield r.entry;
-          cursor = page.next;
-        }
-      },
-    },
-  });
-  await app.register(hostRoutes, {
-    hosts: { get: async (name) => (name === 'brussels-together' ? host : undefined) },
-  });
+  // The node's own host flows (registered by the app): terms set, the host reads garden in process.
+  await node.hostFlows.hosts.setTerms('brussels-together', TERMS);
+  const host = await node.hostFlows.hosts.get('brussels-together');
+  if (host === undefined) throw new Error('no host service');
 
   const base = '/api/hosts/brussels-together';
   t.match((await app.inject({ url: `${base}/terms` })).json(), {

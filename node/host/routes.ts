@@ -16,6 +16,7 @@ import { ACTOR_NAME, HASH } from '../routes/context.ts';
 import { errorSchema } from '../routes/errors.ts';
 import { formatCsv } from './csv.ts';
 import type { HostService } from './service.ts';
+import type { HostTransport } from './transport.ts';
 
 /** The hosts this node serves, by actor name. */
 export interface HostDirectory {
@@ -51,8 +52,13 @@ function by(request: FastifyRequest): string {
 }
 
 /** The plugin. */
-export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDirectory }): Promise<void> {
-  const { hosts } = options;
+export async function hostRoutes(
+  app: FastifyInstance,
+  options: { hosts: HostDirectory; transport?: HostTransport },
+): Promise<void> {
+  const { hosts, transport } = options;
+  // With a transport (a federated node), each decision also sends its signed answer to the collective.
+  const actorOf = (request: FastifyRequest) => (request.params as { actor: string }).actor;
   const admin = requireAdmin(app);
   const adminRoute = (summary: string, extra: Record<string, unknown> = {}, ok: object = list) => ({
     preHandler: admin,
@@ -152,6 +158,8 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
     async (request) => {
       const { id } = request.params as { id: string };
       const input = request.body as { decision: 'accepted' | 'rejected'; reason?: string };
+      if (transport !== undefined)
+        return transport.decide(actorOf(request), id, input.decision, by(request), input.reason);
       return (await hostOf(hosts, request)).applications.decide(
         id,
         input.decision,
@@ -195,6 +203,7 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
         approve: boolean;
         reason?: string;
       };
+      if (transport !== undefined) return transport.review(actorOf(request), { ...input, by: by(request) });
       return (await hostOf(hosts, request)).countersigning.review({ ...input, by: by(request) });
     },
   );
@@ -219,6 +228,7 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
     ),
     async (request) => {
       const input = request.body as { collective: string; expense: string; payoutReference: string };
+      if (transport !== undefined) return transport.pay(actorOf(request), { ...input, by: by(request) });
       return (await hostOf(hosts, request)).countersigning.pay({ ...input, by: by(request) });
     },
   );
@@ -248,6 +258,7 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
     ),
     async (request) => {
       const input = request.body as { reference: string; amount: string };
+      if (transport !== undefined) return transport.confirm(actorOf(request), { ...input, by: by(request) });
       return (await hostOf(hosts, request)).funds.confirm({ ...input, by: by(request) });
     },
   );
@@ -278,7 +289,14 @@ export async function hostRoutes(app: FastifyInstance, options: { hosts: HostDir
     ),
     async (request) => {
       const input = request.body as { csv: string; mapping: { amount: string } };
-      return (await hostOf(hosts, request)).funds.importStatement(input.csv, input.mapping, by(request));
+      const result = await (await hostOf(hosts, request)).funds.importStatement(
+        input.csv,
+        input.mapping,
+        by(request),
+      );
+      for (const confirmed of transport === undefined ? [] : result.confirmed)
+        await transport?.sendReceipt(actorOf(request), confirmed);
+      return result;
     },
   );
 

@@ -5,6 +5,7 @@
  * other node is not trusted, what it serves is verified by the caller (the chain, the proofs).
  */
 import { parseActorDocument } from '../../protocol/audit/actor.ts';
+import { type HostTerms, parseTerms } from '../../protocol/host/terms.ts';
 import { decodeMultikey } from '../../protocol/multikey.ts';
 import { AppError } from '../errors.ts';
 import { checkUrl } from '../net/guard.ts';
@@ -98,4 +99,21 @@ export async function* outboxEntries(
 /** A {@link CollectiveSource} over the network: each collective's outbox. */
 export function outboxSource(allowPrivateAddress: boolean): CollectiveSource {
   return { entries: (collective, from = 0) => outboxEntries(collective, from, allowPrivateAddress) };
+}
+
+/** The terms the host actor `hostId` publishes (`GET /api/hosts/{name}/terms` on its node). */
+export async function fetchTerms(hostId: string, allowPrivateAddress: boolean): Promise<HostTerms> {
+  const url = new URL(hostId);
+  const name = /^\/actors\/([^/]+)$/.exec(url.pathname)?.[1];
+  if (name === undefined) throw new AppError('HOST_PEER_UNREACHABLE', `not a Cagnotte actor id: ${hostId}`);
+  const published = (await fetchJson(`${url.origin}/api/hosts/${name}/terms`, allowPrivateAddress)) as
+    | (HostTerms & { hostKey?: unknown })
+    | null;
+  const { hostKey: _key, ...terms } = published ?? ({} as HostTerms & { hostKey?: unknown });
+  const parsed = parseTerms(terms);
+  if (!parsed.ok)
+    throw new AppError('HOST_PEER_UNREACHABLE', `the terms of ${hostId} do not parse`, {
+      reason: parsed.reason,
+    });
+  return terms as HostTerms;
 }

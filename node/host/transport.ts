@@ -138,6 +138,8 @@ export class HostTransport {
 
   /** The inbox of a remote actor, cached once read (its actor document may be down later). */
   async inboxOf(actorId: string): Promise<string> {
+    // An actor of this node: its inbox is known without asking (and the node may not listen yet).
+    if (actorId.startsWith(`${this.deps.fed.deps.origin}/actors/`)) return `${actorId}/inbox`;
     const cached = await this.get<string>('inbox', actorId);
     if (cached !== undefined) return cached;
     const actor = await fetchActor(actorId, this.#allowPrivate);
@@ -163,7 +165,8 @@ export class HostTransport {
   ): Promise<string> {
     const fed = this.deps.fed;
     const inbox = await this.inboxOf(to);
-    if (!(await checkUrl(inbox, { allowPrivateAddress: this.#allowPrivate })).ok)
+    const ours = new URL(inbox).origin === new URL(fed.deps.origin).origin;
+    if (!ours && !(await checkUrl(inbox, { allowPrivateAddress: this.#allowPrivate })).ok)
       throw new AppError('HOST_PEER_UNREACHABLE', `refused inbox address: ${inbox}`);
     const keys = await fed.keys.get(from);
     if (keys === undefined) throw new AppError('ACTOR_NOT_FOUND', undefined, { actor: from });
@@ -359,9 +362,14 @@ export class HostTransport {
     hostName: string,
     input: { reference: string; amount: string; by: string },
   ): Promise<ReceiptResult> {
-    const host = await this.#host(hostName);
-    const result = await host.funds.confirm(input);
-    const pledge = await host.funds.get(result.reference);
+    const result = await (await this.#host(hostName)).funds.confirm(input);
+    await this.sendReceipt(hostName, result);
+    return result;
+  }
+
+  /** Queues a confirmation's receipt to its collective, with the pledge's public name if any. */
+  async sendReceipt(hostName: string, result: ReceiptResult): Promise<void> {
+    const pledge = await (await this.#host(hostName)).funds.get(result.reference);
     await this.send(
       hostName,
       result.collective,
@@ -369,7 +377,6 @@ export class HostTransport {
       result.receipt,
       pledge.name === undefined ? {} : { contributor: pledge.name },
     );
-    return result;
   }
 
   /** Queues the host's answer to a countersigning request, if it has one yet. */
