@@ -64,6 +64,9 @@ export class LevelMessageQueue implements MessageQueue {
   /** Keys being handled, and the ordering keys they hold. */
   readonly #inFlight = new Map<string, string | undefined>();
   #counter = 0;
+  /** Scans of the queue running now, and the keys whose handlers finished during them. */
+  #scans = 0;
+  readonly #doneWhileScanning = new Set<string>();
   readonly #sleepers = new Set<() => void>();
   #woken = false;
 
@@ -142,15 +145,22 @@ export class LevelMessageQueue implements MessageQueue {
   ): Promise<void> {
     if (this.#inFlight.size >= this.#concurrency) return;
     const busy = new Set([...this.#inFlight.values()].filter((k) => k !== undefined));
-    for await (const [key, bytes] of this.#sub.entries({ lt: dueBound(this.#now() + 1) })) {
-      if (signal?.aborted || this.#inFlight.size >= this.#concurrency) return;
-      if (this.#inFlight.has(key)) continue;
-      const stored = parseJsonValue<Stored>(bytes);
-      // Same ordering key: one at a time, oldest first; later ones wait for the next pass.
-      if (stored.k !== undefined && busy.has(stored.k)) continue;
-      if (stored.k !== undefined) busy.add(stored.k);
-      this.#inFlight.set(key, stored.k);
-      void this.#run(key, stored, handler);
+    this.#scans++;
+    try {
+      for await (const [key, bytes] of this.#sub.entries({ lt: dueBound(this.#now() + 1) })) {
+        if (signal?.aborted || this.#inFlight.size >= this.#concurrency) return;
+        // A message handled and deleted after this scan's snapshot was taken is still in it: not
+        // in flight any more, it would run a second time (a double delivery) without this set.
+        if (this.#inFlight.has(key) || this.#doneWhileScanning.has(key)) continue;
+        const stored = parseJsonValue<Stored>(bytes);
+        // Same ordering key: one at a time, oldest first; later ones wait for the next pass.
+        if (stored.k !== undefined && busy.has(stored.k)) continue;
+        if (stored.k !== undefined) busy.add(stored.k);
+        this.#inFlight.set(key, stored.k);
+        void this.#run(key, stored, handler);
+      }
+    } finally {
+      if (--this.#scans === 0) this.#doneWhileScanning.clear();
     }
   }
 
@@ -169,6 +179,7 @@ export class LevelMessageQueue implements MessageQueue {
     } catch {
       // The store was closed while the handler ran: the message stays and runs again next start.
     }
+    if (this.#scans > 0) this.#doneWhileScanning.add(key);
     this.#inFlight.delete(key);
     this.wake();
   }
