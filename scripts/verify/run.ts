@@ -122,6 +122,8 @@ export interface VerifyOptions {
 }
 
 const BATCH_RECORDS = 256;
+/** Fewer new entries than this are checked without worker threads unless `workers` is given. */
+const INLINE_BELOW = 4096;
 
 /** Runs the audit; never throws for a ledger problem, only returns the report. */
 export async function verifySource(options: VerifyOptions): Promise<VerifyReport> {
@@ -215,10 +217,9 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     }
   }
   const start = audit.position;
-  const pool = new SignaturePool({
-    backend,
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
-  });
+  // Starting workers costs more than a few thousand signatures on this thread (an incremental audit).
+  const workers = options.workers ?? (peek.size - start < INLINE_BELOW ? 0 : undefined);
+  const pool = new SignaturePool({ backend, ...(workers === undefined ? {} : { workers }) });
   let failure: VerifyFailure | undefined;
   try {
     for await (const item of source.entries(peek.size, start)) {
