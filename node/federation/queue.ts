@@ -147,11 +147,17 @@ export class LevelMessageQueue implements MessageQueue {
     const busy = new Set([...this.#inFlight.values()].filter((k) => k !== undefined));
     this.#scans++;
     try {
-      for await (const [key, bytes] of this.#sub.entries({ lt: dueBound(this.#now() + 1) })) {
+      // Keys only: a pass runs after every finished handler and mostly skips messages in flight;
+      // reading their values (a delivery carries its activity and key, kilobytes) made a fan-out
+      // to 200 inboxes read hundreds of megabytes. The value is read for a message about to start.
+      for await (const key of this.#sub.keys({ lt: dueBound(this.#now() + 1) })) {
         if (signal?.aborted || this.#inFlight.size >= this.#concurrency) return;
         // A message handled and deleted after this scan's snapshot was taken is still in it: not
         // in flight any more, it would run a second time (a double delivery) without this set.
         if (this.#inFlight.has(key) || this.#doneWhileScanning.has(key)) continue;
+        const bytes = await this.#sub.get(key);
+        if (bytes === undefined || this.#inFlight.has(key) || this.#doneWhileScanning.has(key)) continue;
+        if (signal?.aborted || this.#inFlight.size >= this.#concurrency) return;
         const stored = parseJsonValue<Stored>(bytes);
         // Same ordering key: one at a time, oldest first; later ones wait for the next pass.
         if (stored.k !== undefined && busy.has(stored.k)) continue;
