@@ -10,7 +10,7 @@ import { exportLedger } from '../../node/export/bulk.ts';
 import { approvedExpense, fund, joinHost, story } from '../../node/host/fixtures.test-helper.ts';
 import type { LedgerService } from '../../node/ledger/service.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
-import { runVerify, type VerifyArgs } from '../verify.ts';
+import { parseVerifyArgs, runVerify, type VerifyArgs } from '../verify.ts';
 import { humanReport } from './report.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'cagnotte-verify-host-'));
@@ -143,4 +143,25 @@ t.test("another ledger given as the host's, or a host ledger that does not verif
   const missing = await verify(collective, { hostExport: join(dir, 'nope.jsonl') });
   t.equal(missing.exitCode, 2);
   t.match(missing.error, /the host's ledger .*nope\.jsonl/);
+});
+
+t.test('--host-export and --in-flight-hours on the command line', async (t) => {
+  const before = Date.now();
+  const args = parseVerifyArgs([
+    'c.jsonl',
+    '--host-export',
+    'h.jsonl',
+    '--in-flight-hours',
+    '2',
+    '--no-state',
+  ]);
+  t.equal(args.hostExport, 'h.jsonl');
+  const after = Date.parse(args.inFlightAfter as string);
+  t.ok(after >= before - 2 * 3_600_000 - 1000 && after <= Date.now() - 2 * 3_600_000, 'two hours ago');
+  const byDefault = Date.parse(parseVerifyArgs(['c.jsonl', '--no-state']).inFlightAfter as string);
+  t.ok(byDefault <= Date.now() - 24 * 3_600_000, 'a day by default');
+  t.throws(
+    () => parseVerifyArgs(['c.jsonl', '--in-flight-hours', 'soon']),
+    /--in-flight-hours must be an integer/,
+  );
 });
