@@ -1,7 +1,8 @@
 // The host flows between two nodes each in its own process (`cagnotte start`), driven through their
 // HTTP APIs only: the host publishes its terms, the collective applies, the host admin accepts;
 // an expense filed and approved on the collective goes to the host by itself and comes back
-// refused (no money yet) with the host's signed refusal; the collective's checkpoint is cosigned.
+// refused (no money yet) with the host's signed refusal; a supporter pledges, the host confirms
+// the money, the expense sent again is countersigned and paid; the checkpoint is cosigned.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
+import type { HostSigned, SignedEntry } from '../../protocol/entry/types.ts';
+import { checkHostLink } from '../../protocol/host/links.ts';
 import { TERMS } from './fixtures.test-helper.ts';
 import { until } from './transport.test-helper.ts';
 
@@ -98,7 +101,7 @@ async function api(
   return { status: response.status, json: await response.json() };
 }
 
-t.test('two node processes: apply, accept, an approved expense refused, a checkpoint cosigned', async (t) => {
+t.test('two node processes: apply, accept, refused, funded, countersigned, paid, cosigned', async (t) => {
   const [host, collective] = await Promise.all([
     node(t, 'brussels-together', true),
     node(t, 'repair-cafe', false),
@@ -153,6 +156,40 @@ t.test('two node processes: apply, accept, an approved expense refused, a checkp
   });
   t.match(answer, { awaiting: false, refusal: { code: 'insufficientBalance', host: hostId, expense } });
 
+  // Money in: a supporter pledges at the host, the host admin confirms, the receipt travels.
+  const pledge = await api(host, 'POST', '/api/hosts/brussels-together/pledges', {
+    collective: collectiveId,
+    amount: '120.00',
+    name: 'Alice',
+  });
+  t.match(pledge.json, { reference: /^\+\+\+\d{3}\/\d{4}\/\d{5}\+\+\+$/, bankAccount: TERMS.bankAccount });
+  const confirmed = await api(host, 'POST', '/api/hosts/brussels-together/pledges/confirm', {
+    reference: pledge.json.reference,
+    amount: '120.00',
+  });
+  t.match(confirmed.json, { fee: '6.00', receipt: { type: 'Receipt' } });
+  await until('the contribution', async () => {
+    const balance = await api(collective, 'GET', '/api/actors/repair-cafe/balance');
+    return balance.json.balance === '114.00' ? true : undefined;
+  });
+
+  // The same expense sent again (now covered) is countersigned; the host admin pays it.
+  await api(collective, 'POST', `/api/actors/repair-cafe/expenses/${expense}/host`, {});
+  await until('the countersignature', async () => {
+    const s = await api(collective, 'GET', '/api/actors/repair-cafe/expenses?state=countersigned');
+    return s.json.items?.length === 1 ? true : undefined;
+  });
+  const paid = await api(host, 'POST', '/api/hosts/brussels-together/payouts', {
+    collective: collectiveId,
+    expense,
+    payoutReference: 'KBC-2026-0117',
+  });
+  t.match(paid.json, { state: 'paid', payout: { type: 'Payout' } });
+  await until('ExpensePaid', async () => {
+    const s = await api(collective, 'GET', '/api/actors/repair-cafe/expenses?state=paid');
+    return s.json.items?.length === 1 ? true : undefined;
+  });
+
   // Witness: the collective's checkpoint, cosigned by the host.
   t.equal((await api(collective, 'POST', '/api/actors/repair-cafe/host/cosign', {})).status, 200);
   const cosigned = await until('the cosignature', async () => {
@@ -161,10 +198,41 @@ t.test('two node processes: apply, accept, an approved expense refused, a checkp
   });
   t.match(cosigned.cosigned, /— 127\.0\.0\.1:\d+\/actors\/brussels-together /, 'the host cosignature line');
 
-  const entries: unknown[] = [];
-  const page = await api(collective, 'GET', '/api/actors/repair-cafe/entries?order=oldest&limit=500');
-  for (const item of page.json.items) entries.push(item.entry);
-  t.ok(verifyChain(entries, { actor: collectiveId }).ok, 'the collective ledger verifies');
+  // Both ledgers verify; the receipt and the payout each name the host entry of the same movement.
+  const read = async (n: Running, name: string) =>
+    (await api(n, 'GET', `/api/actors/${name}/entries?order=oldest&limit=500`)).json.items as {
+      entry: SignedEntry;
+      leafHash: string;
+    }[];
+  const mine = await read(collective, 'repair-cafe');
+  const theirs = await read(host, 'brussels-together');
+  const c = verifyChain(
+    mine.map((r) => r.entry),
+    { actor: collectiveId },
+  );
+  const h = verifyChain(
+    theirs.map((r) => r.entry),
+    { actor: hostId },
+  );
+  t.ok(c.ok, 'the collective ledger verifies');
+  t.ok(h.ok, 'the host ledger verifies');
+  if (c.ok) t.equal(c.summary.balance, '64.00', '120 − 6 − 50');
+  if (h.ok) t.equal(h.summary.balance, '70.00', '120 − 50');
+  const byHash = new Map(theirs.map((r) => [r.leafHash, r.entry]));
+  const signed = mine.flatMap(({ entry }): (HostSigned | undefined)[] =>
+    entry.kind === 'Contribution'
+      ? [(entry as SignedEntry<'Contribution'>).receipt]
+      : entry.kind === 'ExpensePaid'
+        ? [(entry as SignedEntry<'ExpensePaid'>).payout]
+        : [],
+  );
+  t.equal(signed.length, 2);
+  for (const object of signed)
+    t.equal(
+      object === undefined ? 'missing' : checkHostLink(object, byHash.get(object.hostEntry ?? '')),
+      undefined,
+      `${object?.type} reconciles`,
+    );
   t.notOk(collective.output.join('').includes('"level":50'), 'no error logged by the collective');
   t.notOk(host.output.join('').includes('"level":50'), 'no error logged by the host');
 });

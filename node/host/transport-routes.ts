@@ -1,7 +1,8 @@
 /**
  * The admin API of the host flows over ActivityPub (node/host/transport.ts). A collective's admin
  * applies to a host, sees where its membership, expenses and cosigned checkpoint stand, sends an
- * approved expense again and asks for a cosignature; a host's admin sets the host's terms. The
+ * approved expense again and asks for a cosignature; a host's admin sets the host's terms; a
+ * supporter pledges (public, rate-limited). The
  * host admin's decisions are node/host/routes.ts's, which send their answers through the
  * transport when it is given. Authentication as node/routes/writes.ts: an admin of the actor.
  *
@@ -112,6 +113,35 @@ export async function transportRoutes(app: FastifyInstance, options: { flows: Ho
       const { hash } = request.params as { hash: string };
       await transport.requestCountersign(actorName(request), hash);
       return transport.countersignStatus(actorName(request), hash);
+    },
+  );
+
+  app.post(
+    '/api/hosts/:actor/pledges',
+    {
+      // A public door: a supporter needs no account, so it is rate-limited per address.
+      config: { rateLimit: { max: 30, timeWindow: 60_000 } },
+      schema: {
+        tags: ['host'],
+        summary: "Pledge to a member collective: answers the host's bank details and a unique reference",
+        params: actorParams,
+        body: {
+          type: 'object',
+          required: ['collective'],
+          additionalProperties: false,
+          properties: {
+            collective: { type: 'string', maxLength: 2000, pattern: '^https?://[^\\s]+$' },
+            amount: { type: 'string', minLength: 1, maxLength: 32 },
+            name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
+          },
+        },
+        response: responses,
+      },
+    },
+    async (request) => {
+      const host = await hosts.get(actorName(request));
+      if (host === undefined) throw new AppError('HOST_NOT_FOUND', undefined, { actor: actorName(request) });
+      return host.funds.pledge(request.body as { collective: string; amount?: string; name?: string });
     },
   );
 
