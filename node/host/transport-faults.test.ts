@@ -185,3 +185,31 @@ t.test('a forged countersignature, or one from another actor, is refused and not
   t.equal((await ledger.expense(expense))?.state, 'approved', 'nothing recorded');
   t.equal(await count(ledger, 'ExpenseCountersigned'), 0);
 });
+
+t.test('an application sent by another actor than the collective that signed it is refused', async (t) => {
+  const host = await startFlowNode({ actors: [[HOST, 'Organization']] });
+  const other = await startFlowNode({
+    actors: [
+      [COLLECTIVE, 'Group'],
+      ['impostor', 'Group'],
+    ],
+  });
+  t.teardown(async () => {
+    for (const node of [host, other]) {
+      await node.stop().catch(() => {});
+      await removeData(node);
+    }
+  });
+  const hostId = host.actors.get(HOST)?.record.id ?? '';
+  const application = await (await other.transport.side(COLLECTIVE)).application({
+    host: hostId,
+    terms: TERMS,
+  });
+  const before = host.transport.handled;
+  await other.transport.send('impostor', hostId, 'Offer', application, { target: hostId });
+  await until('the refusal', () => (host.transport.handled > before ? true : undefined));
+  t.match(host.transport.refusals, [
+    { problem: 'signerNotCollective', actor: other.actors.get('impostor')?.record.id },
+  ]);
+  t.same(await host.hosts.get(HOST)?.applications.list(), [], 'no application recorded');
+});
