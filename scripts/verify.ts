@@ -8,11 +8,12 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nativeBackend } from '../node/crypto/native.ts';
 import type { JsonObject } from '../protocol/jcs.ts';
 import { CliError, config, type Output, parse } from './cli/common.ts';
+import { resolveHandle } from './verify/handle.ts';
 import { verifyWithHost } from './verify/host.ts';
 import { HttpClient } from './verify/http.ts';
 import { humanReport, progressBar } from './verify/report.ts';
 import type { VerifyReport } from './verify/run.ts';
-import { FileSource, HttpSource, type LedgerSource, ReadError, resolveHandle } from './verify/sources.ts';
+import { FileSource, HttpSource, type LedgerSource, ReadError } from './verify/sources.ts';
 import { defaultStatePath } from './verify/state.ts';
 
 export const VERIFY_USAGE = `Usage: cagnotte verify SOURCE [--json] [--entry N] [--since CHECKPOINT_FILE]

@@ -14,11 +14,7 @@ import {
   recordCheckpoint,
   trustedSeen,
 } from '../../protocol/audit/forks.ts';
-import {
-  type EntryCheckFailure,
-  InclusionCollector,
-  verifyEntryInLog,
-} from '../../protocol/audit/inclusion.ts';
+import type { EntryCheckFailure } from '../../protocol/audit/inclusion.ts';
 import {
   type AuditFailure,
   type AuditSummary,
@@ -27,14 +23,13 @@ import {
   LedgerAudit,
 } from '../../protocol/audit/ledger.ts';
 import { SignatureBatchWriter, type SignatureCheck } from '../../protocol/audit/signatures.ts';
-import { parseCheckpoint, verifyCheckpoint } from '../../protocol/checkpoint.ts';
+import { verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import type { CryptoBackend } from '../../protocol/crypto.ts';
 import { toHex } from '../../protocol/encoding.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
 import type { JsonObject } from '../../protocol/jcs.ts';
-import { appendLeaf, EMPTY_TREE, hashLeaf, type TreeState } from '../../protocol/merkle/tree.ts';
 import { verifyConsistency } from '../../protocol/merkle/verify.ts';
-import { parseNote } from '../../protocol/note.ts';
+import { entryMode, peekCheckpoint } from './entry.ts';
 import type { HostFailure, HostReport } from './host.ts';
 import { SignaturePool } from './pool.ts';
 import { ContentError, type LedgerSource, ReadError } from './sources.ts';
@@ -165,15 +160,6 @@ export async function verifySource(options: VerifyOptions): Promise<VerifyReport
   report.stats.entriesPerSecond = Math.round(done / Math.max(1e-3, report.stats.elapsedMs / 1000));
   report.stats.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return report;
-}
-
-/** The checkpoint body, unverified: only to know how many entries to ask for. */
-function peekCheckpoint(note: string): { origin: string; size: number; rootHash: Uint8Array } {
-  const parsed = parseNote(note);
-  if (!parsed.ok) throw new ContentError(`the checkpoint is not a signed note (${parsed.reason.type})`);
-  const body = parseCheckpoint(parsed.note.text);
-  if (!body.ok) throw new ContentError(`the checkpoint does not parse (${body.reason.detail})`);
-  return body.checkpoint;
 }
 
 async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<void> {
@@ -366,72 +352,4 @@ async function rememberCheckpoint(
   }
   await saveHistory(statePath, recordCheckpoint(history, origin, current));
   return fork;
-}
-
-async function entryMode(options: VerifyOptions, seq: number, report: VerifyReport): Promise<void> {
-  const { source, backend } = options;
-  const actor = await source.actor();
-  report.actor = actor.id;
-  const checkpoint = await source.checkpoint();
-  const peek = peekCheckpoint(checkpoint);
-  if (seq >= peek.size) {
-    report.failure = { type: 'entryOutOfRange', seq, size: peek.size };
-    return;
-  }
-  let genesis: unknown;
-  let entry: { value: unknown; line?: Uint8Array } | undefined;
-  let proof: Uint8Array[] | undefined;
-  if (source.entry !== undefined && source.inclusionProof !== undefined) {
-    genesis = (await source.entry(0)).value;
-    entry = await source.entry(seq);
-    proof = await source.inclusionProof(seq, peek.size);
-  } else {
-    // A file: hash every line into the tree, keeping only the nodes the proof needs.
-    const collector = new InclusionCollector(seq, peek.size);
-    let tree: TreeState = EMPTY_TREE;
-    for await (const item of source.entries(peek.size)) {
-      if (tree.size === peek.size) break;
-      if (item.line === undefined) throw new ContentError('a file entry without its bytes');
-      if (tree.size === 0) genesis = item.value;
-      if (tree.size === seq) entry = item;
-      const appended = appendLeaf(tree, hashLeaf(item.line, backend), backend);
-      collector.offer(appended.nodes);
-      tree = appended.state;
-      if (tree.size % 4096 === 0) options.progress?.(tree.size, peek.size);
-    }
-    proof = collector.proof(backend);
-    if (proof === undefined || entry === undefined) {
-      report.failure = {
-        type: 'checkpointSize',
-        seq: tree.size,
-        entries: tree.size,
-        checkpointSize: peek.size,
-      };
-      return;
-    }
-  }
-  const result = verifyEntryInLog({
-    genesis,
-    checkpoint,
-    actorKeys: actor.keys,
-    seq,
-    entry: entry.value,
-    ...(entry.line === undefined ? {} : { line: entry.line }),
-    proof,
-    backend,
-  });
-  if (!result.ok) {
-    report.failure = result.failure;
-    return;
-  }
-  const e = result.entry as SignedEntry & { amount?: string; currency?: string };
-  report.entry = {
-    seq,
-    kind: e.kind,
-    leafHash: result.leafHash,
-    published: e.published,
-    ...(typeof e.amount === 'string' ? { amount: e.amount } : {}),
-    ...(typeof e.currency === 'string' ? { currency: e.currency } : {}),
-  };
-  report.checkpoint = { origin: peek.origin, size: result.size, rootHash: result.rootHash, note: checkpoint };
 }
