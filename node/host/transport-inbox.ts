@@ -232,6 +232,8 @@ async function onCountersignature(
   );
   await t.delete('refusal', name, expense);
   await t.delete('awaiting', name, expense);
+  // New entries that move money: the host witnesses them.
+  await t.requestCosign(name);
 }
 
 async function onRefusal(t: HostTransport, name: string, signer: string, object: Raw): Promise<void> {
@@ -264,6 +266,7 @@ async function onReceipt(
     async () => (await t.side(name)).recordReceipt(object, contributor === undefined ? {} : { contributor }),
     async () => false,
   );
+  await t.requestCosign(name);
 }
 
 async function onPayout(t: HostTransport, name: string, signer: string, object: Raw): Promise<void> {
@@ -272,6 +275,7 @@ async function onPayout(t: HostTransport, name: string, signer: string, object: 
   const paid = async () => (await ledger.expense(expense))?.state === 'paid';
   if (await paid()) return;
   await recording(async () => (await t.side(name)).recordPayout(object), paid);
+  await t.requestCosign(name);
 }
 
 /** The host's witness key: its genesis checkpoint key, under its origin line, as a cosigner. */
@@ -312,12 +316,15 @@ async function onCosigned(t: HostTransport, name: string, signer: string, doc: R
     throw error;
   }
   const last = await t.cosigned(name);
-  if (last !== undefined && last.size >= checked.size) return;
-  const record: CosignedCheckpoint = { size: checked.size, cosigned: doc.content };
-  await t.set(record, 'cosigned', name);
+  if (last === undefined || last.size < checked.size) {
+    const record: CosignedCheckpoint = { size: checked.size, cosigned: doc.content };
+    await t.set(record, 'cosigned', name);
+  }
+  await t.cosignSettled(name);
 }
 
 async function onCosignRefused(t: HostTransport, name: string, signer: string, doc: Raw): Promise<void> {
   await declaredHost(t, name, signer);
+  await t.delete('cosign-out', name);
   throw new Refused('cosignRefused', { code: doc.summary });
 }

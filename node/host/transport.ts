@@ -303,14 +303,34 @@ export class HostTransport {
 
   /**
    * Sends the collective's latest checkpoint to its host for cosigning, with the consistency
-   * proof from the last checkpoint the host cosigned.
+   * proof from the last checkpoint the host cosigned. One request at a time per collective: two in
+   * flight would carry proofs from the same old size, and the host, having cosigned the first,
+   * would find the second's proof inconsistent and keep it as evidence of a fork. A request made
+   * while one is out is sent when the answer comes ({@link cosignSettled}); one out for longer
+   * than an hour (its delivery given up) no longer holds the next back.
    */
-  async requestCosign(name: string): Promise<void> {
+  requestCosign(name: string): Promise<void> {
+    const previous = this.#cosigning.get(name) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.#requestCosign(name));
+    this.#cosigning.set(name, next);
+    return next;
+  }
+
+  readonly #cosigning = new Map<string, Promise<void>>();
+
+  async #requestCosign(name: string): Promise<void> {
     const ledger = await this.#ledger(name);
     const host = ledger.chainHead()?.host;
     if (host === undefined) throw new AppError('HOST_NOT_MEMBER', 'This collective has no host.');
     const last = await this.cosigned(name);
+    if (last !== undefined && last.size >= ledger.head().size) return;
+    const out = await this.get<{ at: number }>('cosign-out', name);
+    if (out !== undefined && this.now().getTime() - out.at < 3_600_000) {
+      await this.set(true, 'cosign-again', name);
+      return;
+    }
     const request = await (await this.side(name)).cosignRequest(last?.size ?? 0);
+    await this.set({ at: this.now().getTime() }, 'cosign-out', name);
     await this.send(
       name,
       host.id,
@@ -324,6 +344,14 @@ export class HostTransport {
       },
       { target: host.id },
     );
+  }
+
+  /** The host answered the cosigning request: the next one, if any was asked for, goes now. */
+  async cosignSettled(name: string): Promise<void> {
+    const again = (await this.get<boolean>('cosign-again', name)) === true;
+    await this.delete('cosign-out', name);
+    await this.delete('cosign-again', name);
+    if (again) await this.requestCosign(name);
   }
 
   /** The last checkpoint of collective `name` its host cosigned (verified), if any. */
