@@ -192,11 +192,14 @@ t.test('two node processes: apply, accept, refused, funded, countersigned, paid,
 
   // Witness: the collective's checkpoint, cosigned by the host.
   t.equal((await api(collective, 'POST', '/api/actors/repair-cafe/host/cosign', {})).status, 200);
-  const cosigned = await until('the cosignature', async () => {
+  const size = (await api(collective, 'GET', '/api/actors/repair-cafe/balance')).json.size as number;
+  const cosigned = await until('the cosignature of the whole log', async () => {
     const s = await api(collective, 'GET', '/api/actors/repair-cafe/host');
-    return s.json.cosigned;
+    return s.json.cosigned?.size === size ? s.json.cosigned : undefined;
   });
   t.match(cosigned.cosigned, /— 127\.0\.0\.1:\d+\/actors\/brussels-together /, 'the host cosignature line');
+  const served = await fetch(`${collective.origin}/api/actors/repair-cafe/checkpoint/cosigned`);
+  t.equal(await served.text(), cosigned.cosigned, 'served to anyone');
 
   // Both ledgers verify; the receipt and the payout each name the host entry of the same movement.
   const read = async (n: Running, name: string) =>

@@ -87,6 +87,27 @@ export async function transportRoutes(app: FastifyInstance, options: { flows: Ho
     },
   );
 
+  app.get(
+    '/api/actors/:actor/checkpoint/cosigned',
+    {
+      schema: {
+        tags: ['host'],
+        summary: "The latest checkpoint its host cosigned: the signed note with the host's cosignature line",
+        params: actorParams,
+        response: { 200: { type: 'string' }, '4xx': errorSchema, '5xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const cosigned = await transport.cosigned(actorName(request));
+      if (cosigned === undefined)
+        throw new AppError('CHECKPOINT_NOT_FOUND', 'No checkpoint was cosigned yet.');
+      return reply
+        .header('access-control-allow-origin', '*')
+        .type('text/plain; charset=utf-8')
+        .send(cosigned.cosigned);
+    },
+  );
+
   app.post(
     '/api/actors/:actor/host/cosign',
     route('Send the latest checkpoint to the host for cosigning', actorParams),
