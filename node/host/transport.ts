@@ -9,7 +9,8 @@
  *   policy or after the host admins' review;
  * - host → collective `Create{Payout}` when a host admin marks the expense paid;
  * - collective → host `Offer{Document}` carrying its checkpoint note and the consistency proof from
- *   the last cosigned size; host → collective `Accept{Document}` with the cosigned note, or
+ *   the last cosigned size (after each receipt, countersignature and payout it records, one
+ *   request out at a time); host → collective `Accept{Document}` with the cosigned note, or
  *   `Reject{Document}` naming the error.
  *
  * The objects are the signed objects of node/host, sent exactly as signed: activities are plain
