@@ -21,6 +21,7 @@ import { hostRoutes } from './host/routes.ts';
 import type { HostFlows } from './host/transport-node.ts';
 import { transportRoutes } from './host/transport-routes.ts';
 import type { PrivateExpenseStore } from './private/expenses.ts';
+import { attachmentRoutes } from './routes/attachments.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { NodeActors, RouteContext } from './routes/context.ts';
 import { installErrorHandling, installJsonParser } from './routes/errors.ts';
@@ -147,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ledgerRoutes(scope, context);
     writeRoutes(scope, context);
     expenseRoutes(scope, context);
+    attachmentRoutes(scope, context);
     sessionRoutes(scope, context);
     pageRoutes(scope, context);
     auditRoutes(scope, context);

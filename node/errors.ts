@@ -52,6 +52,15 @@ export const ERRORS = {
   CONTRIBUTION_NOT_FOUND: { status: 404, message: 'No contribution has that hash in this ledger.' },
   REFUND_TOO_LARGE: { status: 409, message: 'The refund is larger than the contribution.' },
   CURRENCY_MISMATCH: { status: 400, message: "The currency is not the ledger's currency." },
+  ATTACHMENT_TOO_LARGE: { status: 413, message: 'An attachment is larger than a file may be (5 MiB).' },
+  ATTACHMENT_TOO_MANY: { status: 400, message: 'The expense has more attachments than allowed (5).' },
+  ATTACHMENT_TYPE: {
+    status: 415,
+    message:
+      'An attachment is not a PDF, PNG, JPEG or WebP file, or its content does not match its declared type.',
+  },
+  ATTACHMENT_INVALID: { status: 400, message: 'An attachment is not valid base64.' },
+  ATTACHMENT_NOT_FOUND: { status: 404, message: 'No attachment has that hash here.' },
 
   // ledger storage (the single writer, bulk export and import)
   LEDGER_INVALID_ENTRY: { status: 400, message: 'The entry is not valid; nothing was recorded.' },

@@ -9,6 +9,13 @@ import { addAmounts, formatAmount } from '../../protocol/money.ts';
 import type { Principal } from '../auth/accounts.ts';
 import { requireAdmin } from '../auth/hooks.ts';
 import { AppError } from '../errors.ts';
+import {
+  base64Length,
+  checkAttachments,
+  decodeBase64,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS,
+} from '../private/attachments.ts';
 import { commit } from '../private/expenses.ts';
 import { ACTOR_NAME, type ActorHandle, actorOf, HASH, type RouteContext } from './context.ts';
 import { errorSchema } from './errors.ts';
@@ -27,7 +34,16 @@ export interface ExpenseInput {
   payout: string;
   /** Private: where to reach the filer. */
   email?: string;
+  /** Files (base64); kept privately, only their hash, type and size enter the entry. */
+  attachments?: { name?: string; mediaType?: string; data: string }[];
 }
+
+/**
+ * The expense route's body limit: the node's usual limit for the form fields, plus room for the
+ * largest allowed set of attachments in base64. Anything bigger is `BODY_TOO_LARGE`; a body
+ * within it whose files break the per-file rules gets an `ATTACHMENT_*` code.
+ */
+export const EXPENSE_BODY_LIMIT_EXTRA = MAX_ATTACHMENTS * (base64Length(MAX_ATTACHMENT_BYTES) + 1024);
 
 export const expenseInputSchema = {
   type: 'object',
@@ -50,6 +66,20 @@ export const expenseInputSchema = {
     },
     payout: { ...TEXT(2000), description: 'Private: payout details, never published.' },
     email: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$', description: 'Private.' },
+    attachments: {
+      type: 'array',
+      description: `Private files: at most ${MAX_ATTACHMENTS}, each at most ${MAX_ATTACHMENT_BYTES} bytes, PDF, PNG, JPEG or WebP (checked by content).`,
+      items: {
+        type: 'object',
+        required: ['data'],
+        additionalProperties: false,
+        properties: {
+          name: { ...TEXT(255), description: 'File name; informative only, never stored or trusted.' },
+          mediaType: { type: 'string', maxLength: 100, description: 'Must match the content if given.' },
+          data: { type: 'string', description: 'The file, padded standard base64.' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -74,6 +104,18 @@ export async function fileExpense(
   principal: Principal | undefined,
 ) {
   const currency = handle.info.currency;
+  // Files are checked before anything is appended, so a refused file leaves nothing behind.
+  const attachments = checkAttachments(
+    (input.attachments ?? []).map((file, i) => {
+      if (file.data.length > base64Length(MAX_ATTACHMENT_BYTES)) {
+        throw new AppError('ATTACHMENT_TOO_LARGE', undefined, { index: i, maxBytes: MAX_ATTACHMENT_BYTES });
+      }
+      return {
+        bytes: decodeBase64(file.data, i),
+        ...(file.mediaType !== undefined ? { mediaType: file.mediaType } : {}),
+      };
+    }),
+  );
   const items = input.items.map((item, i) => {
     if (!isCalendarDate(item.date)) {
       throw new AppError('VALIDATION_FAILED', `items[${i}].date is not a real date.`, {
@@ -103,17 +145,15 @@ export async function fileExpense(
     amount: formatAmount(total.minor, currency),
     currency,
     commitments: { payout: payout.commitment, ...(email ? { email: email.commitment } : {}) },
-    attachments: [],
+    attachments: attachments.map(({ sha256, mediaType, size }) => ({ sha256, mediaType, size })),
   };
   // An admin of this actor filing while signed in is named; anyone else by a commitment.
   const by = principal?.actor === handle.info.name ? principal.accountId : (email ?? payout).commitment;
   const record = await handle.ledger.append(entry, by);
-  const token = await context.privateExpenses.save({
-    actor: handle.info.name,
-    expense: record.leafHash,
-    payout,
-    ...(email ? { email } : {}),
-  });
+  const token = await context.privateExpenses.save(
+    { actor: handle.info.name, expense: record.leafHash, payout, ...(email ? { email } : {}) },
+    attachments,
+  );
   return { expense: recordJson(record), follow: `${context.config.origin}/follow/${token}` };
 }
 
@@ -154,6 +194,7 @@ export function expenseRoutes(app: FastifyInstance, context: RouteContext): void
     '/api/actors/:actor/expenses',
     {
       config: { rateLimit: { max: limit.max, timeWindow: limit.windowMs } },
+      bodyLimit: context.config.bodyLimit + EXPENSE_BODY_LIMIT_EXTRA,
       schema: {
         tags: ['expenses'],
         summary: 'File an expense (no account needed; rate-limited). Returns a private follow link.',
