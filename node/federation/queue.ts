@@ -36,7 +36,7 @@ export interface LevelMessageQueueOptions {
    * at once; the poll only matters for a clock that jumps (tests, suspended machines).
    */
   pollIntervalMs?: number;
-  /** Messages handled at the same time (default 8): deliveries are I/O-bound. */
+  /** Messages handled at the same time (default 32): deliveries are I/O-bound. */
   concurrency?: number;
   /** Called when a handler throws (Fedify's own handlers do not); the message is dropped. */
   onHandlerError?: (error: unknown, message: unknown) => void;
@@ -75,7 +75,7 @@ export class LevelMessageQueue implements MessageQueue {
     this.#sub = store.sublevel(...(options.path ?? ['fedify', 'queue']));
     this.#now = options.now ?? Date.now;
     this.#pollMs = options.pollIntervalMs ?? 5000;
-    this.#concurrency = options.concurrency ?? 8;
+    this.#concurrency = options.concurrency ?? 32;
     this.#onHandlerError =
       options.onHandlerError ??
       ((error) => {

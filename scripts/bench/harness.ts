@@ -17,6 +17,11 @@ export interface BenchCase {
   target?: number;
   /** What one operation is, for the table (`entry`, `signature`, `request`…); default `op`. */
   unit?: string;
+  /**
+   * How many `unit`s one call of `op` performs (a batch of requests, a whole export): rates and
+   * times are reported per unit, and ratios compare units per second. Default 1.
+   */
+  perOp?: number;
 }
 
 /** A suite: `scripts/bench/<name>.ts` exports one as `suite`. */
@@ -102,7 +107,8 @@ export async function runCases(
       rates.get(c.id)?.push(await rate(c.op, settings.duration));
     }
   }
-  const medians = new Map(cases.map((c) => [c.id, median(rates.get(c.id) ?? [])]));
+  // Per unit, not per call of `op`, so that ratios compare like with like.
+  const medians = new Map(cases.map((c) => [c.id, median(rates.get(c.id) ?? []) * (c.perOp ?? 1)]));
   return cases.map((c) => {
     const opsPerSec = medians.get(c.id) as number;
     const result: BenchResult = {
@@ -110,7 +116,7 @@ export async function runCases(
       label: c.label,
       unit: c.unit ?? 'op',
       opsPerSec,
-      rounds: rates.get(c.id) ?? [],
+      rounds: (rates.get(c.id) ?? []).map((r) => r * (c.perOp ?? 1)),
     };
     if (c.baseline !== undefined) {
       const base = medians.get(c.baseline);
