@@ -92,30 +92,41 @@ const filedSchema = {
   },
 } as const;
 
+/** A file as received, before `checkAttachments`: raw bytes and the type the sender declared, if any. */
+export interface ReceivedFile {
+  bytes: Uint8Array;
+  mediaType?: string;
+}
+
+function decodeAttachments(attachments: ExpenseInput['attachments']): ReceivedFile[] {
+  return (attachments ?? []).map((file, i) => {
+    if (file.data.length > base64Length(MAX_ATTACHMENT_BYTES)) {
+      throw new AppError('ATTACHMENT_TOO_LARGE', undefined, { index: i, maxBytes: MAX_ATTACHMENT_BYTES });
+    }
+    return {
+      bytes: decodeBase64(file.data, i),
+      ...(file.mediaType !== undefined ? { mediaType: file.mediaType } : {}),
+    };
+  });
+}
+
 /**
  * Files an expense: builds the entry (amounts exact, private data committed), appends it, keeps
  * the private data and returns the entry with its follow link. The private data is written only
- * after the entry is durable, so a failed append leaves nothing behind.
+ * after the entry is durable, so a failed append leaves nothing behind. `files` are the
+ * attachments when they came as raw bytes (the HTML form's multipart body); without it they are
+ * decoded from `input.attachments` (the JSON API's base64).
  */
 export async function fileExpense(
   context: RouteContext,
   handle: ActorHandle,
   input: ExpenseInput,
   principal: Principal | undefined,
+  files?: readonly ReceivedFile[],
 ) {
   const currency = handle.info.currency;
   // Files are checked before anything is appended, so a refused file leaves nothing behind.
-  const attachments = checkAttachments(
-    (input.attachments ?? []).map((file, i) => {
-      if (file.data.length > base64Length(MAX_ATTACHMENT_BYTES)) {
-        throw new AppError('ATTACHMENT_TOO_LARGE', undefined, { index: i, maxBytes: MAX_ATTACHMENT_BYTES });
-      }
-      return {
-        bytes: decodeBase64(file.data, i),
-        ...(file.mediaType !== undefined ? { mediaType: file.mediaType } : {}),
-      };
-    }),
-  );
+  const attachments = checkAttachments(files ?? decodeAttachments(input.attachments));
   const items = input.items.map((item, i) => {
     if (!isCalendarDate(item.date)) {
       throw new AppError('VALIDATION_FAILED', `items[${i}].date is not a real date.`, {

@@ -6,13 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isCurrency } from '../../protocol/money.ts';
 import { STYLESHEET } from '../../ui/layout.ts';
-import {
-  type ExpenseFormValues,
-  FORM_ITEMS,
-  renderExpenseForm,
-  renderFiledPage,
-  renderFollowPage,
-} from '../../ui/pages/expense.ts';
+import { renderExpenseForm, renderFollowPage } from '../../ui/pages/expense.ts';
 import { renderHomePage } from '../../ui/pages/home.ts';
 import { renderLedgerPage } from '../../ui/pages/ledger.ts';
 import { renderSetupPage, type SetupValues } from '../../ui/pages/setup.ts';
@@ -20,8 +14,9 @@ import { AccountError, AuthStore } from '../auth/accounts.ts';
 import { SESSION_COOKIE, sessionCookieOptions } from '../auth/hooks.ts';
 import { AppError } from '../errors.ts';
 import { ACTOR_NAME, actorOf, type RouteContext, sendHtml } from './context.ts';
-import { errorSchema, toAppError } from './errors.ts';
-import { type ExpenseInput, fileExpense, followExpense } from './expenses.ts';
+import { errorSchema } from './errors.ts';
+import { expenseFormRoute } from './expense-form.ts';
+import { followExpense } from './expenses.ts';
 import { readBalance } from './reads.ts';
 
 const htmlResponse = { 200: { content: { 'text/html': { schema: { type: 'string' } } } } } as const;
@@ -33,12 +28,6 @@ const actorParams = {
   properties: { actor: ACTOR_NAME },
 } as const;
 const NAME_RE = new RegExp(ACTOR_NAME.pattern);
-
-/** Repeated form fields arrive as a string or an array of strings. */
-function list(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
 
 export function pageRoutes(app: FastifyInstance, context: RouteContext): void {
   const secure = context.config.origin.startsWith('https:');
@@ -235,119 +224,7 @@ export function pageRoutes(app: FastifyInstance, context: RouteContext): void {
     },
   );
 
-  const limit = context.config.rateLimits.publicExpense;
-  app.post(
-    '/actors/:actor/expenses/new',
-    {
-      config: { html: true, rateLimit: { max: limit.max, timeWindow: limit.windowMs } },
-      preHandler: app.csrfProtection,
-      schema: {
-        tags: ['pages'],
-        summary: 'File an expense from the form (CSRF-protected, rate-limited)',
-        params: actorParams,
-        body: {
-          type: 'object',
-          required: ['title', 'type', 'payee', 'payout'],
-          additionalProperties: false,
-          properties: {
-            _csrf: { type: 'string' },
-            title: { type: 'string', maxLength: 200 },
-            type: { type: 'string', enum: ['invoice', 'receipt', 'grant'] },
-            payee: { type: 'string', maxLength: 200 },
-            payout: { type: 'string', maxLength: 2000 },
-            email: { type: 'string', maxLength: 254 },
-            item_description: {
-              anyOf: [
-                { type: 'string', maxLength: 2000 },
-                { type: 'array', maxItems: FORM_ITEMS, items: { type: 'string', maxLength: 2000 } },
-              ],
-            },
-            item_amount: {
-              anyOf: [
-                { type: 'string', maxLength: 32 },
-                { type: 'array', maxItems: FORM_ITEMS, items: { type: 'string', maxLength: 32 } },
-              ],
-            },
-            item_date: {
-              anyOf: [
-                { type: 'string', maxLength: 10 },
-                { type: 'array', maxItems: FORM_ITEMS, items: { type: 'string', maxLength: 10 } },
-              ],
-            },
-          },
-        },
-        response: {
-          201: { content: { 'text/html': { schema: { type: 'string' } } } },
-          ...htmlResponse,
-          ...pageErrors,
-        },
-      },
-    },
-    async (request, reply) => {
-      const handle = await actorOf(context, request);
-      const b = request.body as Record<string, unknown>;
-      const descriptions = list(b.item_description);
-      const amounts = list(b.item_amount);
-      const dates = list(b.item_date);
-      const items = descriptions
-        .map((description, i) => ({
-          description: description.trim(),
-          amount: (amounts[i] ?? '').trim(),
-          date: (dates[i] ?? '').trim(),
-        }))
-        .filter((item) => item.description || item.amount || item.date);
-      const values: ExpenseFormValues = {
-        title: String(b.title),
-        type: String(b.type),
-        payee: String(b.payee),
-        payout: String(b.payout),
-        email: b.email === undefined ? '' : String(b.email),
-        items,
-      };
-      const again = (message: string, status: number) =>
-        sendHtml(
-          reply,
-          renderExpenseForm({
-            actor: handle.info.name,
-            currency: handle.info.currency,
-            csrf: reply.generateCsrf(),
-            values,
-            error: message,
-          }),
-          status,
-        );
-      const blank = (['title', 'payee', 'payout'] as const).find((k) => !String(values[k]).trim());
-      if (blank) return again(`Fill in the ${blank}.`, 400);
-      if (items.length === 0) return again('Add at least one item.', 400);
-      const missing = items.findIndex(
-        (item) => !item.description || !item.amount || !/^\d{4}-\d{2}-\d{2}$/.test(item.date),
-      );
-      if (missing >= 0) return again(`Item ${missing + 1} needs a description, an amount and a date.`, 400);
-      const email = values.email?.trim();
-      if (email && !/^[^\s@]+@[^\s@]+$/.test(email))
-        return again('The e-mail address does not look right.', 400);
-      const input: ExpenseInput = {
-        title: values.title as string,
-        type: values.type as ExpenseInput['type'],
-        payee: values.payee as string,
-        items,
-        payout: values.payout as string,
-        ...(email ? { email } : {}),
-      };
-      try {
-        const filed = await fileExpense(context, handle, input, request.principal);
-        return sendHtml(
-          reply,
-          renderFiledPage({ actor: handle.info.name, follow: filed.follow, seq: filed.expense.seq }),
-          201,
-        );
-      } catch (error) {
-        const appError = toAppError(error);
-        if (appError.status >= 500) throw error;
-        return again(appError.message, appError.status);
-      }
-    },
-  );
+  expenseFormRoute(app, context);
 
   app.get(
     '/follow/:token',
@@ -366,12 +243,14 @@ export function pageRoutes(app: FastifyInstance, context: RouteContext): void {
       },
     },
     async (request, reply: FastifyReply) => {
-      const followed = await followExpense(context, (request.params as { token: string }).token);
+      const { token } = request.params as { token: string };
+      const followed = await followExpense(context, token);
       reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
       return sendHtml(
         reply,
         renderFollowPage({
           actor: followed.actor,
+          token,
           ...(followed.state ? { state: followed.state } : {}),
           expense: {
             ...followed.expense,
