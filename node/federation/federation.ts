@@ -4,7 +4,12 @@
  * collection and the inboxes. The outbox and the entries are served raw by `plugin.ts` (see
  * outbox.ts for why). Fedify's cache and queue live in the node's LevelDB (kv.ts, queue.ts).
  */
-import { createFederation, type Federation, type InboxListenerSetters } from '@fedify/fedify';
+import {
+  createFederation,
+  type Federation,
+  type InboxListenerSetters,
+  type RetryPolicy,
+} from '@fedify/fedify';
 import { type Activity, Endpoints, Follow, Group, Multikey, Organization, Undo } from '@fedify/vocab';
 import { preloadedContexts } from '@fedify/vocab-runtime';
 import { CAGNOTTE_CONTEXT, CAGNOTTE_CONTEXT_DOCUMENT } from '../../protocol/context.ts';
@@ -60,6 +65,8 @@ export interface BuildFederationOptions {
    * answered 404 or 410); the node logs it.
    */
   onOutboxError?: (error: Error, activity: Activity | null) => void | Promise<void>;
+  /** How failed deliveries are retried (default: Fedify's exponential backoff from one second). */
+  outboxRetryPolicy?: RetryPolicy;
 }
 
 /** The ledger key as an FEP-521a Multikey, with the id entries' proofs name. */
@@ -88,6 +95,7 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     allowPrivateAddress: deps.allowPrivateAddress,
     userAgent: { software: `cagnotte/${deps.version ?? '0.1.0'}` },
     ...(options.onOutboxError === undefined ? {} : { onOutboxError: options.onOutboxError }),
+    ...(options.outboxRetryPolicy === undefined ? {} : { outboxRetryPolicy: options.outboxRetryPolicy }),
   });
 
   federation

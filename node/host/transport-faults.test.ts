@@ -177,7 +177,11 @@ t.test('a forged countersignature, or one from another actor, is refused and not
   await nodes.host.transport.send(HOST, ledger.actor.id, 'Accept', forged);
   // The genuine host's object shape, but the activity comes from another actor.
   await nodes.host.transport.send('impostor', ledger.actor.id, 'Accept', forged);
-  await until('both forgeries', () => (nodes.collective.transport.handled >= before + 2 ? true : undefined));
+  await until('both forgeries refused', () =>
+    nodes.collective.transport.refusals.length >= 2 && nodes.collective.transport.handled >= before + 2
+      ? true
+      : undefined,
+  );
   t.same(nodes.collective.transport.refusals.map((r) => r.problem).sort(), [
     'hostSignatureInvalid',
     'signerNotHost',

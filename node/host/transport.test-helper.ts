@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createExponentialBackoffPolicy } from '@fedify/fedify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createActor, type OpenActor, openActor } from '../actors/actors.ts';
 import { nativeBackend } from '../crypto/native.ts';
@@ -77,7 +78,15 @@ export async function startFlowNode(input: {
   };
   const fed = buildFederation(
     { origin, dataDir, store, actors: source, backend: nativeBackend, allowPrivateAddress: true },
-    { queue: { pollIntervalMs: 50 } },
+    {
+      queue: { pollIntervalMs: 50 },
+      // Retries every fraction of a second: the host comes back within the test, not a backoff later.
+      outboxRetryPolicy: createExponentialBackoffPolicy({
+        initialDelay: { milliseconds: 100 },
+        maxDelay: { milliseconds: 500 },
+        maxAttempts: 1000,
+      }),
+    },
   );
   const hosts = new Map<string, HostService>();
   for (const [name, open] of actors) {
@@ -100,7 +109,8 @@ export async function startFlowNode(input: {
     backend: nativeBackend,
   });
   listenForHostFlows(transport);
-  const app = Fastify({ logger: false });
+  // Idle keep-alive connections from the other node would hold close() for Fastify's 72 s.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(federationPlugin, { fed });
   await app.listen({ port, host: '127.0.0.1' });
   const controller = new AbortController();
