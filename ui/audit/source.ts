@@ -5,6 +5,7 @@
  * that it runs in a browser (and in tests, over Node's fetch).
  */
 import { type AuditedActor, parseActorDocument } from '../../protocol/audit/actor.ts';
+import { actorLinkFromJrd, parseHandle, webfingerUrl } from '../../protocol/audit/webfinger.ts';
 import { ContentProblem, FetchFailure, getJson, getText, type RawGet } from './fetch.ts';
 
 // Accept without the `profile="…"` parameter: a quote would make a cross-origin GET need a
@@ -22,27 +23,19 @@ export async function resolveSource(source: string, base: string, get: RawGet): 
   const text = source.trim();
   if (/^https?:\/\//i.test(text)) return new URL(text).href;
   if (text.startsWith('/') && !text.startsWith('//')) return new URL(text, base).href;
-  const match = /^@?([^@\s/]+)@([^@\s/]+)$/.exec(text);
-  if (match === null) throw new FetchFailure(`not an actor URL, a path or a handle: ${text.slice(0, 200)}`);
-  const [, name, domain] = match as unknown as [string, string, string];
+  const handle = parseHandle(text);
+  if (handle === undefined)
+    throw new FetchFailure(`not an actor URL, a path or a handle: ${text.slice(0, 200)}`);
+  const { name, domain } = handle;
   const page = new URL(base);
-  const scheme = domain === page.host ? page.protocol : 'https:';
-  const resource = encodeURIComponent(`acct:${name}@${domain}`);
-  const answer = await getJson(get, `${scheme}//${domain}/.well-known/webfinger?resource=${resource}`, {
+  const scheme = domain === page.host && page.protocol === 'http:' ? 'http' : 'https';
+  const answer = await getJson(get, webfingerUrl(name, domain, scheme), {
     accept: 'application/jrd+json',
     maxBytes: 64 * 1024,
   });
-  const links = (answer as { links?: unknown } | null)?.links;
-  const self = Array.isArray(links)
-    ? links.find(
-        (l) =>
-          l?.rel === 'self' &&
-          typeof l.href === 'string' &&
-          /^application\/(activity\+json|ld\+json)/.test(String(l.type ?? '')),
-      )
-    : undefined;
-  if (self === undefined) throw new FetchFailure(`WebFinger names no ActivityPub actor for ${text}`);
-  return self.href as string;
+  const actor = actorLinkFromJrd(answer);
+  if (actor === undefined) throw new FetchFailure(`WebFinger names no ActivityPub actor for ${text}`);
+  return actor;
 }
 
 /** One actor's ledger on a node. */
