@@ -8,11 +8,7 @@
  */
 
 import type { AuditSummary, LedgerAudit } from '../../protocol/audit/ledger.ts';
-import {
-  HostReconciliation,
-  type ReconcileCounts,
-  type ReconcileFailure,
-} from '../../protocol/audit/reconcile.ts';
+import { HostReconciliation, type ReconcileCounts } from '../../protocol/audit/reconcile.ts';
 import { toHex } from '../../protocol/encoding.ts';
 import type { JsonObject } from '../../protocol/jcs.ts';
 import { HttpClient } from './http.ts';
@@ -20,12 +16,7 @@ import { type VerifyFailure, type VerifyOptions, type VerifyReport, verifySource
 import { FileSource, HttpSource, type LedgerSource } from './sources.ts';
 
 /** Why the host's side fails (exit 1). */
-export type HostFailure =
-  | ReconcileFailure
-  /** The host's own ledger does not verify; `failure` is as for any ledger (its seq is the host's). */
-  | { type: 'hostLedgerInvalid'; host: string; failure: VerifyFailure }
-  /** The host ledger read is not the ledger of the host the collective declares. */
-  | { type: 'hostMismatch'; declared: string; actual: string };
+export type { HostFailure } from '../../protocol/audit/failure.ts';
 
 /** What the report says of the host. */
 export interface HostReport {

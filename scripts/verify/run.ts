@@ -6,6 +6,8 @@
  * up to that entry, so that the reason reported is the one a single-threaded verifier gives.
  */
 
+import { failureSeq, type VerifyFailure } from '../../protocol/audit/failure.ts';
+import { finishReport } from '../../protocol/audit/finish.ts';
 import {
   type CheckpointHistory,
   type ForkEvidence,
@@ -14,9 +16,7 @@ import {
   recordCheckpoint,
   trustedSeen,
 } from '../../protocol/audit/forks.ts';
-import type { EntryCheckFailure } from '../../protocol/audit/inclusion.ts';
 import {
-  type AuditFailure,
   type AuditSummary,
   type CheckpointSignature,
   checkpointKeyOf,
@@ -30,19 +30,13 @@ import type { SignedEntry } from '../../protocol/entry/types.ts';
 import type { JsonObject } from '../../protocol/jcs.ts';
 import { verifyConsistency } from '../../protocol/merkle/verify.ts';
 import { entryMode, peekCheckpoint } from './entry.ts';
-import type { HostFailure, HostReport } from './host.ts';
+import type { HostReport } from './host.ts';
 import { SignaturePool } from './pool.ts';
 import { ContentError, type LedgerSource, ReadError } from './sources.ts';
 import { loadHistory, saveHistory } from './state.ts';
 
 /** Every reason a verification fails (exit 1). */
-export type VerifyFailure =
-  | AuditFailure
-  | EntryCheckFailure
-  | { type: 'sourceMalformed'; problem: string; seq?: number }
-  | { type: 'notJson'; seq: number }
-  | { type: 'fork'; evidence: ForkEvidence }
-  | HostFailure;
+export type { VerifyFailure } from '../../protocol/audit/failure.ts';
 
 /** What `cagnotte verify` reports, as JSON with `--json`. */
 export interface VerifyReport {
@@ -224,7 +218,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     pool.submit(writer.take());
     const invalid = await pool.drain();
     failure ??= audit.failure;
-    const at = failure === undefined ? undefined : seqOf(failure);
+    const at = failure === undefined ? undefined : failureSeq(failure);
     if (invalid !== undefined && (failure === undefined || at === undefined || invalid <= at)) {
       failure = await exactFailure(source, peek.size, invalid, fresh);
     }
@@ -236,20 +230,11 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
   }
   options.progress?.(audit.position, peek.size);
 
-  const result = failure === undefined ? audit.finish(note) : undefined;
-  const summary = result?.ok ? result.summary : audit.summary();
-  if (summary !== undefined) report.summary = summary;
-  if (result?.ok) {
-    report.checkpoint = {
-      origin: result.checkpoint.origin,
-      size: result.checkpoint.size,
-      rootHash: result.rootHash,
-      note,
-      signatures: result.signatures,
-    };
-  } else failure ??= result?.failure;
-  if (result?.ok && result.signatures.some((s) => s.by === 'unknown'))
-    report.warnings.push('the checkpoint carries signatures by keys this audit does not know (not checked)');
+  const end = finishReport(audit, note, failure !== undefined);
+  if (end.summary !== undefined) report.summary = end.summary;
+  if (end.checkpoint !== undefined) report.checkpoint = end.checkpoint;
+  failure ??= end.failure;
+  report.warnings.push(...end.warnings);
 
   const genesis = audit.genesis;
   if (genesis !== undefined && trusted !== undefined && options.sinceNote !== undefined) {
@@ -265,13 +250,6 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
   if (failure !== undefined) report.failure = failure;
   else if (options.onSnapshot !== undefined && audit.failure === undefined)
     await options.onSnapshot(audit.snapshot());
-}
-
-/** The seq a failure names, if it names one. */
-export function seqOf(failure: VerifyFailure): number | undefined {
-  // A seq on the host's ledger is not an entry of the audited one.
-  if ('side' in failure && failure.side === 'host') return undefined;
-  return 'seq' in failure && typeof failure.seq === 'number' ? failure.seq : undefined;
 }
 
 /** A second, single-threaded walk up to entry `invalid`, for the exact reason. */

@@ -5,6 +5,9 @@
  * the answers node:crypto is held to), so the first failure is found in one pass, and it is the
  * one the CLI names after its deferred, multi-threaded pass and its exact second walk.
  */
+
+import { failureSeq } from '../../protocol/audit/failure.ts';
+import { finishReport } from '../../protocol/audit/finish.ts';
 import {
   type CheckpointHistory,
   type ForkEvidence,
@@ -72,11 +75,6 @@ export interface PageAuditOptions {
   onProgress?: (done: number, total: number) => void;
   /** Awaited after each outbox page, so that a page can repaint between them. */
   pause?: () => Promise<void>;
-}
-
-/** The seq a failure names, if it names one. */
-export function failureSeq(failure: PageFailure): number | undefined {
-  return 'seq' in failure && typeof failure.seq === 'number' ? failure.seq : undefined;
 }
 
 /** Audits one actor's ledger on a node; never throws for a ledger or network problem. */
@@ -157,20 +155,11 @@ async function walk(options: PageAuditOptions, report: PageReport & { history?: 
   options.onProgress?.(audit.position, peek.size);
 
   let failure: PageFailure | undefined = audit.failure;
-  const result = failure === undefined ? audit.finish(note) : undefined;
-  const summary = result?.ok ? result.summary : audit.summary();
-  if (summary !== undefined) report.summary = summary;
-  if (result?.ok) {
-    report.checkpoint = {
-      origin: result.checkpoint.origin,
-      size: result.checkpoint.size,
-      rootHash: result.rootHash,
-      note,
-      signatures: result.signatures,
-    };
-  } else failure ??= result?.failure;
-  if (result?.ok && result.signatures.some((s) => s.by === 'unknown'))
-    report.warnings.push('the checkpoint carries signatures by keys this audit does not know (not checked)');
+  const end = finishReport(audit, note, failure !== undefined);
+  if (end.summary !== undefined) report.summary = end.summary;
+  if (end.checkpoint !== undefined) report.checkpoint = end.checkpoint;
+  failure ??= end.failure;
+  report.warnings.push(...end.warnings);
 
   const genesis = audit.genesis;
   if (genesis !== undefined && history !== undefined) {

@@ -7,9 +7,10 @@
  * Checkpoints seen are kept in localStorage for fork detection, as the CLI keeps them in its
  * state file; like that file it is verified again on every use, so it can hide nothing.
  */
+
+import { describeFailure } from '../../protocol/audit/describe.ts';
 import type { CheckpointHistory } from '../../protocol/audit/forks.ts';
 import { auditNodeLedger, type EntryEvent, type PageReport } from './audit.ts';
-import { describeFailure } from './describe.ts';
 import { FetchFailure, fetchGet } from './fetch.ts';
 import { NodeLedger, resolveSource } from './source.ts';
 
