@@ -6,8 +6,9 @@
  */
 
 import { type CryptoBackend, nobleBackend } from '../crypto.ts';
-import { concatBytes, toHex, utf8 } from '../encoding.ts';
+import { toHex, utf8 } from '../encoding.ts';
 import { CanonicalizationError, canonicalBytes, type JsonObject } from '../jcs.ts';
+import { hashLeaf } from '../merkle/tree.ts';
 import { decodeMultikey, encodeMultikey } from '../multikey.ts';
 import { createProof, formatCreated, signDocument } from '../proof.ts';
 import { entryContent } from './content.ts';
@@ -97,12 +98,8 @@ export function entryIdFor(actor: string, seq: number): string {
   return `${actor}/ledger/${seq}`;
 }
 
-const LEAF_PREFIX = Uint8Array.of(0);
-
-/** RFC 9162 leaf hash: `SHA-256(0x00 || leaf)`. */
-export function leafHashOf(leaf: Uint8Array, backend: CryptoBackend = nobleBackend): Uint8Array {
-  return backend.sha256(concatBytes(LEAF_PREFIX, leaf));
-}
+/** RFC 9162 leaf hash of an entry's leaf bytes: the Merkle tree's own `hashLeaf`. */
+export const leafHashOf: (leaf: Uint8Array, backend?: CryptoBackend) => Uint8Array = hashLeaf;
 
 /**
  * The leaf bytes of a signed entry, `JCS(entry)`. Throws an {@link EntryError} (`leafTooLarge`,
