@@ -139,9 +139,15 @@ function rawVerifier(count: number): () => void {
 }
 
 function cases(entries: number, file: string, since: string): BenchCase[] {
-  const unit = `${entries.toLocaleString('en-US')} entries`;
+  const unit = 'entry';
   return [
-    { id: 'raw-verify', label: `raw Ed25519 verify ×${entries} (1 thread)`, op: rawVerifier(entries), unit },
+    {
+      id: 'raw-verify',
+      label: `raw Ed25519 verify ×${entries} (1 thread)`,
+      op: rawVerifier(entries),
+      unit,
+      perOp: entries,
+    },
     {
       id: 'audit-full',
       label: 'cagnotte verify FILE (worker threads)',
@@ -149,6 +155,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
       baseline: 'raw-verify',
       target: 1.5,
       unit,
+      perOp: entries,
     },
     {
       id: 'audit-one-thread',
@@ -156,6 +163,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
       op: () => verifyChild([file, '--workers', '0']),
       baseline: 'raw-verify',
       unit,
+      perOp: entries,
     },
     {
       id: 'audit-since',
@@ -163,6 +171,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
       op: () => verifyChild([file, '--since', since]),
       baseline: 'raw-verify',
       unit,
+      perOp: INCREMENT,
     },
   ];
 }

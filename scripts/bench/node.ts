@@ -344,9 +344,16 @@ export const suite: BenchSuite = {
       await rm(inProcess, { recursive: true, force: true });
       await rm(dir, { recursive: true, force: true });
     };
-    const unit = `${BATCH.toLocaleString('en-US')} entries`;
+    const unit = 'entry';
+    const perOp = BATCH;
     return [
-      { id: 'pipeline', label: 'raw signing pipeline (buildEntry, node:crypto)', op: pipeline(), unit },
+      {
+        id: 'pipeline',
+        label: 'raw signing pipeline (buildEntry, node:crypto)',
+        op: pipeline(),
+        unit,
+        perOp,
+      },
       {
         id: 'in-process',
         label: `LedgerService, ${BATCH} concurrent appends`,
@@ -354,6 +361,7 @@ export const suite: BenchSuite = {
         baseline: 'pipeline',
         target: 0.7,
         unit,
+        perOp,
       },
       {
         id: 'http',
@@ -362,6 +370,7 @@ export const suite: BenchSuite = {
         baseline: 'pipeline',
         target: 0.4,
         unit,
+        perOp,
       },
     ];
   },
