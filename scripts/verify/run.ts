@@ -7,7 +7,7 @@
  */
 
 import { failureSeq, type VerifyFailure } from '../../protocol/audit/failure.ts';
-import { finishReport } from '../../protocol/audit/finish.ts';
+import { finishReport, type ReportCheckpoint } from '../../protocol/audit/finish.ts';
 import {
   type CheckpointHistory,
   type ForkEvidence,
@@ -16,12 +16,7 @@ import {
   recordCheckpoint,
   trustedSeen,
 } from '../../protocol/audit/forks.ts';
-import {
-  type AuditSummary,
-  type CheckpointSignature,
-  checkpointKeyOf,
-  LedgerAudit,
-} from '../../protocol/audit/ledger.ts';
+import { type AuditSummary, checkpointKeyOf, LedgerAudit } from '../../protocol/audit/ledger.ts';
 import { SignatureBatchWriter, type SignatureCheck } from '../../protocol/audit/signatures.ts';
 import { verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import type { CryptoBackend } from '../../protocol/crypto.ts';
@@ -46,13 +41,8 @@ export interface VerifyReport {
   exitCode: 0 | 1 | 2;
   actor?: string;
   summary?: AuditSummary;
-  checkpoint?: {
-    origin: string;
-    size: number;
-    rootHash: string;
-    note: string;
-    signatures?: CheckpointSignature[];
-  };
+  /** As the audit page's, but `--entry` checks an inclusion proof and names no signers. */
+  checkpoint?: Omit<ReportCheckpoint, 'signatures'> & Partial<Pick<ReportCheckpoint, 'signatures'>>;
   failure?: VerifyFailure;
   /** The host's ledger, audited and reconciled with this one (`--host-export`, or fetched over HTTP). */
   host?: HostReport;

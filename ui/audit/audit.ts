@@ -7,7 +7,7 @@
  */
 
 import { failureSeq } from '../../protocol/audit/failure.ts';
-import { finishReport } from '../../protocol/audit/finish.ts';
+import { finishReport, type ReportCheckpoint } from '../../protocol/audit/finish.ts';
 import {
   type CheckpointHistory,
   type ForkEvidence,
@@ -19,7 +19,6 @@ import {
 import {
   type AuditFailure,
   type AuditSummary,
-  type CheckpointSignature,
   checkpointKeyOf,
   LedgerAudit,
 } from '../../protocol/audit/ledger.ts';
@@ -44,13 +43,7 @@ export interface PageReport {
   exitCode: 0 | 1 | 2;
   actor?: string;
   summary?: AuditSummary;
-  checkpoint?: {
-    origin: string;
-    size: number;
-    rootHash: string;
-    note: string;
-    signatures?: CheckpointSignature[];
-  };
+  checkpoint?: ReportCheckpoint;
   failure?: PageFailure;
   error?: string;
   warnings: string[];
