@@ -191,6 +191,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
   const workers = options.workers ?? (peek.size - start < INLINE_BELOW ? 0 : undefined);
   const pool = new SignaturePool({ backend, ...(workers === undefined ? {} : { workers }) });
   let failure: VerifyFailure | undefined;
+  let summarised = audit;
   try {
     for await (const item of source.entries(peek.size, start)) {
       if (item.notJson) {
@@ -210,7 +211,10 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     failure ??= audit.failure;
     const at = failure === undefined ? undefined : failureSeq(failure);
     if (invalid !== undefined && (failure === undefined || at === undefined || invalid <= at)) {
-      failure = await exactFailure(source, peek.size, invalid, fresh);
+      const exact = await exactFailure(source, peek.size, invalid, fresh);
+      failure = exact.failure;
+      // The optimistic walk accepted the refused entry (and maybe more): the summary is the exact walk's.
+      summarised = exact.audit;
     }
   } finally {
     report.stats.workers = pool.workers;
@@ -220,7 +224,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
   }
   options.progress?.(audit.position, peek.size);
 
-  const end = finishReport(audit, note, failure !== undefined);
+  const end = finishReport(summarised, note, failure !== undefined);
   if (end.summary !== undefined) report.summary = end.summary;
   if (end.checkpoint !== undefined) report.checkpoint = end.checkpoint;
   failure ??= end.failure;
@@ -242,20 +246,21 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     await options.onSnapshot(audit.snapshot());
 }
 
-/** A second, single-threaded walk up to entry `invalid`, for the exact reason. */
+/** A second, single-threaded walk up to entry `invalid`: the exact reason, and the audit that stopped there. */
 async function exactFailure(
   source: LedgerSource,
   size: number,
   invalid: number,
   fresh: () => LedgerAudit,
-): Promise<VerifyFailure> {
+): Promise<{ failure: VerifyFailure; audit: LedgerAudit }> {
   const exact = fresh();
   for await (const item of source.entries(size, exact.position)) {
-    if (item.notJson) return { type: 'notJson', seq: exact.position };
+    if (item.notJson) return { failure: { type: 'notJson', seq: exact.position }, audit: exact };
     if (!exact.push(item.value, item.line).ok || exact.position > invalid) break;
   }
   // The source changed between the two walks if the exact walk got past the entry.
-  return exact.failure ?? { type: 'badProof', seq: invalid, proof: { type: 'invalidSignature' } };
+  const failure = exact.failure ?? { type: 'badProof', seq: invalid, proof: { type: 'invalidSignature' } };
+  return { failure, audit: exact };
 }
 
 async function checkSince(
