@@ -7,9 +7,11 @@
  * (and `MemberLeft` when the collective goes), which the chain allows once per membership.
  */
 
+import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { type HostMessage, jsonDigest, verifyHostMessage } from '../../protocol/host/messages.ts';
 import { decodeMultikey } from '../../protocol/multikey.ts';
 import { AppError } from '../errors.ts';
+import type { EntryRecord } from '../ledger/types.ts';
 import type { HostCore } from './core.ts';
 import type { ApplicationRecord, MemberRecord } from './types.ts';
 
@@ -180,12 +182,15 @@ export class Applications {
    * The collective leaves (or is let go). It keeps its ledger and records `HostLeft` itself; the
    * host stops countersigning, receiving and cosigning for it.
    */
-  leave(collective: string, by: string): Promise<MemberRecord> {
+  leave(collective: string, by: string, reason?: string): Promise<MemberRecord> {
     const core = this.#core;
     return core.records.exclusive(async () => {
       const member = await core.activeMember(collective);
       try {
-        await core.ledger.append({ kind: 'MemberLeft', collective }, by);
+        await core.ledger.append(
+          { kind: 'MemberLeft', collective, ...(reason === undefined ? {} : { reason }) },
+          by,
+        );
       } catch (error) {
         // A retry after a crash between the append and the record: the ledger already says so.
         const reason = error instanceof AppError ? (error.details?.reason as { rule?: unknown }) : undefined;
@@ -195,6 +200,26 @@ export class Applications {
       await core.records.put([['members', collective, left]]);
       return left;
     });
+  }
+
+  /**
+   * The host's latest `MemberLeft` entry for `collective`, if any: the signed notice the
+   * collective receives when it is let go, found again when the notice is sent again.
+   */
+  async leftEntry(collective: string): Promise<EntryRecord | undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#core.ledger.page({ limit: 200, ...(cursor === undefined ? {} : { cursor }) });
+      for (const record of page.items) {
+        const entry = record.entry as SignedEntry<'MemberLeft' | 'MemberJoined'>;
+        if (entry.collective !== collective) continue;
+        if (entry.kind === 'MemberLeft') return record;
+        // Joined again since: the last departure is not this membership's.
+        if (entry.kind === 'MemberJoined') return undefined;
+      }
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return undefined;
   }
 
   /** Every member, active or not. */

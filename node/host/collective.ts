@@ -3,7 +3,8 @@
  * host returns (membership → `HostJoined`, receipt → `Contribution` and `HostFee`,
  * countersignature → `ExpenseCountersigned`, payout → `ExpensePaid`), each verified against the
  * host's key BEFORE anything is appended: the key of the membership comes from the host's actor
- * (the caller resolves it), the key of everything after from the collective's own `HostJoined`.
+ * (the caller resolves it), the key of everything after from the collective's own `HostJoined`
+ * (and the host's `MemberLeft` when it lets the collective go → `HostLeft`).
  * Also the cosigning round trip: the checkpoint and consistency proof to send, and the check of
  * the cosignature that comes back.
  */
@@ -25,6 +26,7 @@ import { type NoteVerifierKey, noteKeyId, SIG_TYPE_ED25519 } from '../../protoco
 import { AppError } from '../errors.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import type { AppendResult } from '../ledger/types.ts';
+import { checkEntry } from './entry-check.ts';
 
 function refused(problem: unknown, message?: string): AppError {
   return new AppError('HOST_SIGNATURE_INVALID', message, { problem });
@@ -113,6 +115,44 @@ export class CollectiveHostSide {
     const host = this.#ledger.chainHead()?.host;
     if (host === undefined) throw new AppError('HOST_NOT_MEMBER', 'This collective has no host.');
     return this.#ledger.append({ kind: 'HostLeft', host: host.id });
+  }
+
+  /**
+   * The host let this collective go: records `HostLeft` after verifying the host's `MemberLeft`
+   * entry with the host key of `HostJoined`, and that it names this collective. A `MemberLeft`
+   * published before `joinedAt` (the host's time on the membership this collective recorded)
+   * ended an earlier membership and is refused.
+   */
+  recordLetGo(value: unknown, joinedAt?: string): Promise<AppendResult> {
+    const head = this.#ledger.chainHead();
+    if (head?.host === undefined) throw refused({ type: 'noHost' });
+    const key = decodeMultikey(head.host.key);
+    if (!key.ok) throw refused({ type: 'hostKey' });
+    const checked = checkEntry(
+      value,
+      'MemberLeft',
+      { id: head.host.id, publicKey: key.publicKey },
+      this.#backend,
+    );
+    if (!checked.ok) throw refused(checked.problem);
+    if (checked.entry.collective !== head.actor) throw refused({ type: 'wrongCollective' });
+    if (joinedAt !== undefined && checked.entry.published < joinedAt)
+      throw refused({ type: 'earlierMembership', published: checked.entry.published, joinedAt });
+    return this.#ledger.append({ kind: 'HostLeft', host: head.host.id });
+  }
+
+  /** The latest `HostLeft` of this ledger (of `host` when given), newest first. */
+  async lastLeft(host?: string): Promise<AppendResult | undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#ledger.page({ limit: 200, ...(cursor === undefined ? {} : { cursor }) });
+      for (const record of page.items) {
+        const entry = record.entry as SignedEntry<'HostLeft'>;
+        if (entry.kind === 'HostLeft' && (host === undefined || entry.host === host)) return record;
+      }
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return undefined;
   }
 
   #check<T extends HostSignedType>(

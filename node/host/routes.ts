@@ -1,6 +1,6 @@
 /**
- * The host admin API as a Fastify plugin: member collectives with what the host holds for each,
- * applications and decisions, the countersign queue and reviews, payouts to make, pledges
+ * The host admin API as a Fastify plugin: member collectives with what the host holds for each
+ * (and letting one go), applications and decisions, the countersign queue and reviews, payouts to make, pledges
  * awaiting money and confirmations (one, or a bank statement), the host's own ledger, and a CSV
  * of the host's accounts for its bookkeeper. Admin routes authenticate like node/routes/writes.ts
  * (API token, or session + CSRF), as an admin of the host actor. The terms and the witness's
@@ -17,6 +17,7 @@ import { errorSchema } from '../routes/errors.ts';
 import { formatCsv } from './csv.ts';
 import type { HostService } from './service.ts';
 import type { HostTransport } from './transport.ts';
+import { letGo } from './transport-membership.ts';
 
 /** The hosts this node serves, by actor name. */
 export interface HostDirectory {
@@ -115,6 +116,40 @@ export async function hostRoutes(
         });
       }
       return { items };
+    },
+  );
+
+  app.post(
+    '/api/hosts/:actor/members/:collective/leave',
+    adminRoute(
+      'Let a member go: records MemberLeft and sends it (Leave) to the collective',
+      {
+        params: {
+          type: 'object',
+          required: ['actor', 'collective'],
+          additionalProperties: false,
+          properties: { actor: ACTOR_NAME, collective: URL_FIELD },
+        },
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { reason: TEXT(2000) },
+        },
+      },
+      anything,
+    ),
+    async (request) => {
+      const { collective } = request.params as { collective: string };
+      const reason = (request.body as { reason?: string } | null)?.reason;
+      const input = { collective, by: by(request), ...(reason === undefined ? {} : { reason }) };
+      if (transport !== undefined) {
+        const { member, entry } = await letGo(transport, actorOf(request), input);
+        return { member, seq: entry.seq, leafHash: entry.leafHash, entry: entry.entry };
+      }
+      const host = await hostOf(hosts, request);
+      const member = await host.applications.leave(collective, input.by, reason);
+      const entry = await host.applications.leftEntry(collective);
+      return { member, seq: entry?.seq, leafHash: entry?.leafHash, entry: entry?.entry };
     },
   );
 

@@ -10,13 +10,14 @@
  * not retried; a failure to read the other node is thrown, so that Fedify's inbox queue retries it.
  */
 import type { InboxContext } from '@fedify/fedify';
-import { Accept, type Activity, Create, Offer, Reject } from '@fedify/vocab';
+import { Accept, type Activity, Create, Leave, Offer, Reject } from '@fedify/vocab';
 import { fromBase64 } from '../../protocol/encoding.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { type HostMessage, jsonDigest, verifyHostMessage } from '../../protocol/host/messages.ts';
 import { decodeMultikey } from '../../protocol/multikey.ts';
 import { type NoteVerifierKey, noteKeyId, SIG_TYPE_COSIGNATURE } from '../../protocol/note.ts';
 import { AppError } from '../errors.ts';
+import { checkEntry } from './entry-check.ts';
 import {
   CHECKPOINT_DOCUMENT,
   type CosignedCheckpoint,
@@ -25,17 +26,10 @@ import {
   SIGNED,
 } from './transport.ts';
 import { fetchActor, outboxEntries } from './transport-http.ts';
+import { JOINED_AT, onLeave } from './transport-membership.ts';
+import { Refused } from './transport-types.ts';
 
 type Raw = Record<string, unknown>;
-
-/** A request the receiver refuses (recorded, not retried). */
-class Refused extends Error {
-  readonly details: unknown;
-  constructor(problem: string, details?: unknown) {
-    super(problem);
-    this.details = details;
-  }
-}
 
 /** Registers the host flows' inbox listeners on the node's federation. */
 export function listenForHostFlows(transport: HostTransport): void {
@@ -47,6 +41,7 @@ export function listenForHostFlows(transport: HostTransport): void {
   on(Accept);
   on(Reject);
   on(Create);
+  on(Leave);
 }
 
 async function handle(transport: HostTransport, ctx: InboxContext<void>, activity: Activity): Promise<void> {
@@ -71,6 +66,7 @@ async function handle(transport: HostTransport, ctx: InboxContext<void>, activit
     'Reject Document': () => onCosignRefused(transport, recipient, signer, object),
     'Create Receipt': () => onReceipt(transport, recipient, signer, object, raw),
     'Create Payout': () => onPayout(transport, recipient, signer, object),
+    'Leave Note': () => onLeave(transport, recipient, signer, object),
   };
   const handler = handlers[key];
   if (handler === undefined) return;
@@ -131,8 +127,14 @@ async function onCountersignRequest(
   const approval = entry as unknown as SignedEntry<'ExpenseApproved'>;
   if (approval.kind !== 'ExpenseApproved' || typeof approval.expense !== 'string')
     throw new Refused('notAnApproval');
-  // The entry's proof is checked where it counts: the host reads and verifies the whole ledger.
   if (approval.attributedTo !== signer) throw new Refused('signerNotCollective');
+  // Checked before anything is decided or signed: an offer whose proof is not the collective's
+  // is refused as such, whatever its ledger says later.
+  const actor = await fetchActor(signer, t.deps.fed.deps.allowPrivateAddress);
+  const checked = checkEntry(entry, 'ExpenseApproved', { id: signer, publicKey: actor.ledgerKey }, t.backend);
+  if (!checked.ok) throw new Refused('approvalSignatureInvalid', checked.problem);
+  // A collective that left is answered nothing: it has no host to record an answer from.
+  if ((await host.core.member(signer))?.status === 'left') throw new Refused('memberLeft');
   const record = await host.countersigning.request({ collective: signer, expense: approval.expense });
   await t.answerCountersign(name, record);
 }
@@ -186,6 +188,9 @@ async function onMembership(t: HostTransport, name: string, signer: string, memb
       hostPublicKey: host.ledgerKey,
       application: pending.application,
     });
+    // The host's time on the membership: a `MemberLeft` older than it ended an earlier one.
+    if (joined !== undefined)
+      await t.set((membership.proof as { created?: string }).created, JOINED_AT, name);
     if (joined === undefined)
       await t.set(
         { ...pending, rejected: membership as unknown as HostMessage<'HostMembership'> },

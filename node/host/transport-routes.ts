@@ -1,7 +1,7 @@
 /**
  * The admin API of the host flows over ActivityPub (node/host/transport.ts). A collective's admin
- * applies to a host, sees where its membership, expenses and cosigned checkpoint stand, sends an
- * approved expense again and asks for a cosignature; a host's admin sets the host's terms; a
+ * applies to a host (or leaves it), sees where its membership, expenses and cosigned checkpoint
+ * stand, sends an approved expense again and asks for a cosignature; a host's admin sets the host's terms; a
  * supporter pledges (public, rate-limited). The
  * host admin's decisions are node/host/routes.ts's, which send their answers through the
  * transport when it is given. Authentication as node/routes/writes.ts: an admin of the actor.
@@ -15,6 +15,7 @@ import { AppError } from '../errors.ts';
 import { ACTOR_NAME, HASH } from '../routes/context.ts';
 import { errorSchema } from '../routes/errors.ts';
 import { fetchTerms } from './transport-http.ts';
+import { leaveHost } from './transport-membership.ts';
 import type { HostFlows } from './transport-node.ts';
 
 const anything = { type: 'object', additionalProperties: true } as const;
@@ -67,6 +68,15 @@ export async function transportRoutes(app: FastifyInstance, options: { flows: Ho
         ...(input.message === undefined ? {} : { message: input.message }),
       });
       return { host: pending.host, offer: pending.offer, application: pending.application };
+    },
+  );
+
+  app.post(
+    '/api/actors/:actor/host/leave',
+    route('Leave the host: records HostLeft and sends it (Leave) to the host; the ledger stays', actorParams),
+    async (request) => {
+      const { host, entry } = await leaveHost(transport, actorName(request));
+      return { host, seq: entry.seq, leafHash: entry.leafHash, entry: entry.entry };
     },
   );
 

@@ -61,3 +61,12 @@ export function carry(payload: unknown): Record<string, unknown> {
   const type = (payload as { type?: unknown } | null)?.type;
   return type === 'Note' || type === 'Document' ? { object: payload } : { [SIGNED]: payload };
 }
+
+/** A request the receiver refuses (recorded, not retried); `message` is the problem's name. */
+export class Refused extends Error {
+  readonly details: unknown;
+  constructor(problem: string, details?: unknown) {
+    super(problem);
+    this.details = details;
+  }
+}

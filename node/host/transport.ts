@@ -124,7 +124,7 @@ export class HostTransport {
   async send(
     from: string,
     to: string,
-    type: 'Offer' | 'Accept' | 'Reject' | 'Create',
+    type: 'Offer' | 'Accept' | 'Reject' | 'Create' | 'Leave',
     object: unknown,
     extra: Record<string, unknown> = {},
   ): Promise<string> {
