@@ -231,6 +231,17 @@ export class ExpenseFold {
     }
   }
 
+  /**
+   * A fold that continues from `records` (what {@link ExpenseFold.states} answered) and whether
+   * the ledger had a host after them: a reader that kept both need not push the older entries again.
+   */
+  static resume(records: Iterable<readonly [string, ExpenseRecord]>, hasHost: boolean): ExpenseFold {
+    const fold = new ExpenseFold();
+    for (const [hash, record] of records) fold.#expenses.set(hash, { ...record });
+    fold.#hasHost = hasHost;
+    return fold;
+  }
+
   /** The record of the expense whose leaf hash is `hash`. */
   get(hash: string): Readonly<ExpenseRecord> | undefined {
     return this.#expenses.get(hash);

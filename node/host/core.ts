@@ -23,6 +23,7 @@ import { AppError } from '../errors.ts';
 import { checkpointOrigin, type LedgerService } from '../ledger/service.ts';
 import type { EntryRecord } from '../ledger/types.ts';
 import type { Store } from '../storage/types.ts';
+import { checkJunction, type ReadProgress, readProgress, resumeRead } from './progress.ts';
 import { HostStore } from './store.ts';
 import type { BooksRecord, MemberRecord } from './types.ts';
 
@@ -185,14 +186,30 @@ export class HostCore {
     return BigInt(b.received) - BigInt(b.fees) - BigInt(b.paid);
   }
 
-  /** Reads and verifies a collective's whole ledger with the protocol's chain verifier. */
+  /**
+   * Reads and verifies a collective's ledger with the protocol's chain verifier: for a member,
+   * from where the last read stopped (progress.ts), its first entry read again to check that it is
+   * still the one verified; otherwise, or when that state is unusable, from the genesis. What a
+   * member's read verified is kept for the next one.
+   */
   async readChain(collective: string): Promise<ChainView> {
-    const verifier = new ChainVerifier({ actor: collective, backend: this.backend });
-    const expenses = new ExpenseFold();
-    let genesis: SignedEntry<'Genesis'> | undefined;
-    let size = 0;
-    let balance = 0n;
-    for await (const value of this.source.entries(collective, 0)) {
+    const saved = await this.progress<ReadProgress>(`read ${collective}`);
+    const resumed = saved === undefined ? undefined : resumeRead(saved, collective, this.backend);
+    const verifier = resumed?.verifier ?? new ChainVerifier({ actor: collective, backend: this.backend });
+    const expenses = resumed?.expenses ?? new ExpenseFold();
+    let genesis = resumed?.genesis;
+    let size = resumed?.size ?? 0;
+    let balance = resumed?.balance ?? 0n;
+    const junctionHead = resumed?.verifier.head;
+    let junction: ChainFailure | undefined;
+    let atJunction = junctionHead !== undefined;
+    for await (const value of this.source.entries(collective, atJunction ? size - 1 : 0)) {
+      if (atJunction && junctionHead !== undefined) {
+        atJunction = false;
+        junction = checkJunction(value, junctionHead, size, this.backend);
+        if (junction !== undefined) break;
+        continue;
+      }
       const step = verifier.push(value);
       if (!step.ok) break;
       const entry = value as SignedEntry;
@@ -201,7 +218,19 @@ export class HostCore {
       size = step.seq + 1;
       balance = step.balance;
     }
-    const failure = verifier.failure;
+    // Nothing served where the saved state ends: the ledger was cut back.
+    if (atJunction && junctionHead !== undefined)
+      junction = checkJunction(undefined, junctionHead, size, this.backend);
+    const failure = junction ?? verifier.failure;
+    if (
+      failure === undefined &&
+      genesis !== undefined &&
+      size > (resumed?.size ?? 0) &&
+      (await this.member(collective)) !== undefined
+    ) {
+      const progress = readProgress(collective, { size, verifier, balance, genesis, expenses });
+      await this.records.put([['progress', `read ${collective}`, progress]], { sync: false });
+    }
     const head = verifier.head;
     return {
       chain: failure === undefined ? { ok: true } : { ok: false, reason: failure },
@@ -213,6 +242,17 @@ export class HostCore {
       balance,
       expenses,
     };
+  }
+
+  /** A progress record (progress.ts); undefined when there is none or it does not parse. */
+  async progress<T>(key: string): Promise<T | undefined> {
+    try {
+      return await this.records.get<T>('progress', key);
+    } catch (error) {
+      // Not JSON, or not UTF-8: read from the genesis instead. Anything else is the store's.
+      if (error instanceof SyntaxError || error instanceof TypeError) return undefined;
+      throw error;
+    }
   }
 
   /** Minor units of a wire amount in the host's currency (the amount was checked before). */

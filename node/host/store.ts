@@ -1,8 +1,9 @@
 /**
  * The host's records beside its ledger, in the node's store under `host/<name>/…`: applications,
  * members, pledges, countersigning requests, its books per collective, the witness state per
- * collective and the evidence it keeps. The ledger is the public, signed record; these are the
- * working state that lets every request be answered again with the same signed answer.
+ * collective and the evidence it keeps, and how far it has verified each member's ledger
+ * (progress.ts). The ledger is the public, signed record; these are the working state that lets
+ * every request be answered again with the same signed answer.
  */
 import { jsonValue, parseJsonValue } from '../storage/codec.ts';
 import type { BatchOp, Store, Sublevel } from '../storage/types.ts';
@@ -16,6 +17,7 @@ export const KINDS = [
   'witness',
   'evidence',
   'meta',
+  'progress',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -46,15 +48,18 @@ export class HostStore {
     return out;
   }
 
-  /** Writes records atomically, fsynced. */
-  async put(writes: readonly [Kind, string, unknown][]): Promise<void> {
+  /**
+   * Writes records atomically, fsynced unless `sync` is false: a record that only saves work
+   * (progress.ts) may be lost in a crash, and the work is then done again.
+   */
+  async put(writes: readonly [Kind, string, unknown][], options: { sync?: boolean } = {}): Promise<void> {
     const ops: BatchOp[] = writes.map(([kind, key, value]) => ({
       type: 'put',
       sublevel: this.#subs[kind],
       key,
       value: jsonValue(value),
     }));
-    await this.#store.batch(ops, { sync: true });
+    await this.#store.batch(ops, { sync: options.sync ?? true });
   }
 
   /**

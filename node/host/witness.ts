@@ -1,8 +1,9 @@
 /**
  * The host as witness of its members' logs. A collective offers its signed checkpoint and a
  * consistency proof from the last checkpoint this host cosigned; the host checks the signature
- * and the proof (protocol/host/witness.ts), then reads the collective's entries up to that size,
- * verifies them as a chain, rebuilds the Merkle root from them, and checks that every new entry
+ * and the proof (protocol/host/witness.ts), then reads the collective's entries up to that size
+ * (those after the last cosigned size, resumed from the chain state and tree it kept then:
+ * progress.ts), verifies them as a chain, rebuilds the Merkle root from them, and checks that every new entry
  * that moves money while this host holds it is one the host attested (its receipt, its
  * countersignature, its payout, each naming the host's own entry in `hostEntry`). Only then does it return
  * a C2SP cosignature. A checkpoint that contradicts the cosigned one is refused and both signed
@@ -19,6 +20,7 @@ import { decodeMultikey } from '../../protocol/multikey.ts';
 import { type NoteVerifierKey, noteKeyId, SIG_TYPE_ED25519 } from '../../protocol/note.ts';
 import { AppError } from '../errors.ts';
 import type { HostCore } from './core.ts';
+import { resumeWitness, type WitnessProgress, witnessProgress } from './progress.ts';
 import type { CountersignRecord, EvidenceRecord, MemberRecord, WitnessRecord } from './types.ts';
 
 /** What the host answers a cosigning request with. */
@@ -84,7 +86,7 @@ export class Witness {
         return { size: last.size, cosignature: last.cosignature, cosigned: last.cosigned };
       }
       const { size, rootHash } = check.checkpoint;
-      const tree = await this.#checkEntries(input.collective, size, last?.size ?? 0);
+      const { tree, verifier } = await this.#checkEntries(input.collective, size, last);
       if (toHex(treeRoot(tree, core.backend)) !== toHex(rootHash) || tree.size !== size) {
         await this.#keep(input, 'entriesMismatch', last, { served: tree.size });
         throw new AppError('CHECKPOINT_CONFLICT', 'The entries served do not make the signed root.', {
@@ -105,7 +107,10 @@ export class Witness {
         cosigned: `${input.note}${cosignature}`,
         cosignature,
       };
-      await core.records.put([['witness', input.collective, record]]);
+      await core.records.put([
+        ['witness', input.collective, record],
+        ['progress', `witness ${input.collective}`, witnessProgress(input.collective, verifier, tree)],
+      ]);
       return { size, cosignature, cosigned: record.cosigned };
     });
   }
@@ -155,14 +160,26 @@ export class Witness {
   }
 
   /**
-   * Verifies the collective's first `size` entries as a chain, checks the money entries from
-   * `from` on, and returns the Merkle tree they make.
+   * Verifies the collective's first `size` entries as a chain, checks the money entries after the
+   * last cosigned size, and returns the Merkle tree they make with the verifier at its end. The
+   * entries up to the last cosigned size were verified when it was cosigned: their verifier
+   * state and tree (progress.ts) are taken up again, the next entry's `prev` must chain to them,
+   * and the caller checks the tree's root against the checkpoint's.
    */
-  async #checkEntries(collective: string, size: number, from: number): Promise<TreeState> {
+  async #checkEntries(
+    collective: string,
+    size: number,
+    last: WitnessRecord | undefined,
+  ): Promise<{ tree: TreeState; verifier: ChainVerifier }> {
     const core = this.#core;
-    const verifier = new ChainVerifier({ actor: collective, backend: core.backend });
-    let tree = EMPTY_TREE;
-    for await (const value of core.source.entries(collective, 0)) {
+    const from = last?.size ?? 0;
+    const saved =
+      last === undefined ? undefined : await core.progress<WitnessProgress>(`witness ${collective}`);
+    const resumed =
+      saved === undefined || last === undefined ? undefined : resumeWitness(saved, last, core.backend);
+    const verifier = resumed?.verifier ?? new ChainVerifier({ actor: collective, backend: core.backend });
+    let tree = resumed?.tree ?? EMPTY_TREE;
+    for await (const value of core.source.entries(collective, tree.size)) {
       if (tree.size === size) break;
       const step = verifier.push(value);
       if (!step.ok) {
@@ -184,7 +201,7 @@ export class Witness {
         }
       }
     }
-    return tree;
+    return { tree, verifier };
   }
 
   /** Why a money entry recorded while this host holds the money is not one it attested. */
