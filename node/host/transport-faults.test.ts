@@ -1,15 +1,22 @@
 // Faults of the host flows between two real nodes on loopback: the host down while an expense
 // waits for it, then up again on the same data; a refusal (insufficient balance) verified and
 // kept, recorded on no ledger; a forged countersignature and one from the wrong actor refused;
-// duplicate requests answered the same and recorded once.
+// duplicate requests answered the same and recorded once; a checkpoint that contradicts the one
+// the host cosigned refused over the wire, both kept as evidence and served to anyone.
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
+import { signCheckpoint, verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import { signHostObject, verificationMethodFor } from '../../protocol/entry/build.ts';
-import type { EntryBody } from '../../protocol/entry/types.ts';
+import type { EntryBody, SignedEntry } from '../../protocol/entry/types.ts';
+import { noteKeyFromSeed, verifierKeyOf } from '../../protocol/note.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import { allOf, TERMS } from './fixtures.test-helper.ts';
+import { hostRoutes } from './routes.ts';
 import { type FlowNode, removeData, startFlowNode, until } from './transport.test-helper.ts';
+import { CHECKPOINT_DOCUMENT } from './transport-types.ts';
 
 const HOST = 'brussels-together';
 const COLLECTIVE = 'repair-cafe';
@@ -217,3 +224,78 @@ t.test('an application sent by another actor than the collective that signed it 
   ]);
   t.same(await host.hosts.get(HOST)?.applications.list(), [], 'no application recorded');
 });
+
+t.test(
+  'a checkpoint contradicting the cosigned one: Reject{Document}, both kept and served, nothing recorded',
+  async (t) => {
+    const nodes = await joined(t);
+    await fund(nodes, '120.00');
+    const ledger = nodes.collective.ledger(COLLECTIVE);
+    const host = nodes.host.hosts.get(HOST);
+    if (host === undefined) throw new Error('no host');
+    const hostId = host.id;
+    const collectiveId = ledger.actor.id;
+    // Each receipt recorded sent the checkpoint by itself: wait until the whole log is cosigned.
+    const cosigned = await until('the cosignature of the whole log', async () => {
+      const c = await nodes.collective.transport.cosigned(COLLECTIVE);
+      const last = await host.witness.last(collectiveId);
+      return c?.size === ledger.head().size && last?.size === c.size ? c : undefined;
+    });
+    const last = await host.witness.last(collectiveId);
+
+    // The collective's own checkpoint key signs another root at the cosigned size: a fork.
+    const genesis = (await ledger.get(0))?.entry as SignedEntry<'Genesis'>;
+    const logKey = noteKeyFromSeed(genesis.origin, ledger.actor.checkpointSecretKey as Uint8Array);
+    const fork = signCheckpoint(
+      { origin: genesis.origin, size: cosigned.size, rootHash: new Uint8Array(32).fill(1), extensions: [] },
+      logKey,
+    );
+    const size = ledger.head().size;
+    const refused = nodes.collective.transport.refusals.length;
+    await nodes.collective.transport.send(
+      COLLECTIVE,
+      hostId,
+      'Offer',
+      {
+        type: 'Document',
+        name: CHECKPOINT_DOCUMENT,
+        mediaType: 'text/plain; charset=utf-8',
+        content: fork,
+        consistencyProof: [],
+      },
+      { target: hostId },
+    );
+    const refusal = await until('the Reject{Document} recorded', () =>
+      nodes.collective.transport.refusals.slice(refused).find((r) => r.problem === 'cosignRefused'),
+    );
+    t.match(refusal, { actor: hostId, details: { code: 'CHECKPOINT_CONFLICT' } }, 'the host answered Reject');
+    t.same(
+      await nodes.collective.transport.cosigned(COLLECTIVE),
+      cosigned,
+      'the collective keeps its cosigned note',
+    );
+    t.equal(ledger.head().size, size, 'nothing recorded on its ledger');
+    t.same(await host.witness.last(collectiveId), last, 'the host still stands by what it cosigned');
+
+    // The evidence, to an anonymous client over HTTP: the host's public route.
+    const app = Fastify({ logger: false, forceCloseConnections: true });
+    await app.register(hostRoutes, { hosts: { get: async (name) => nodes.host.hosts.get(name) } });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    t.teardown(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/api/hosts/${HOST}/evidence`);
+    t.equal(response.status, 200);
+    const { items } = (await response.json()) as {
+      items: { collective: string; kind: string; cosigned: string; offered: string }[];
+    };
+    t.match(items, [{ collective: collectiveId, kind: 'fork', cosigned: last?.note, offered: fork }]);
+    for (const note of [items[0]?.cosigned, items[0]?.offered]) {
+      const checked = verifyCheckpoint(note ?? '', { logKeys: [verifierKeyOf(logKey)] });
+      t.ok(
+        checked.ok && checked.checkpoint.size === cosigned.size,
+        'signed by the collective, at the same size',
+      );
+    }
+    t.not(items[0]?.cosigned, items[0]?.offered, 'two different roots for one size');
+  },
+);
