@@ -1,9 +1,13 @@
 /**
  * The audit the page runs: the same walk as `cagnotte verify` over a node (scripts/verify/run.ts,
- * full mode) with the same protocol code (protocol/audit/ledger.ts), reporting each entry as it is
- * checked. Signatures are answered at once by the backend (noble by default: strict RFC 8032,
- * the answers node:crypto is held to), so the first failure is found in one pass, and it is the
- * one the CLI names after its deferred, multi-threaded pass and its exact second walk.
+ * full mode) with the same protocol code (protocol/audit/ledger.ts), reporting each entry once it
+ * is known good. Signatures are answered either at once by the backend (noble: strict RFC 8032,
+ * the answers node:crypto is held to), or, given an asynchronous `verifier` (the browser's
+ * WebCrypto, webcrypto.ts), deferred as the CLI defers them to its worker threads: the walk goes
+ * on optimistically, each outbox page's questions are answered while the next page is walked,
+ * and an entry is reported only once its page's answers are in. A refused signature ends the
+ * walk and a second, exact walk up to that entry names the reason, as the CLI's does, so both
+ * ways give the CLI's verdict.
  */
 
 import { failureSeq } from '../../protocol/audit/failure.ts';
@@ -22,12 +26,14 @@ import {
   checkpointKeyOf,
   LedgerAudit,
 } from '../../protocol/audit/ledger.ts';
+import type { SignatureCheck } from '../../protocol/audit/signatures.ts';
 import { parseCheckpoint, verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import { type CryptoBackend, nobleBackend } from '../../protocol/crypto.ts';
 import { toHex } from '../../protocol/encoding.ts';
 import { parseNote } from '../../protocol/note.ts';
 import { ContentProblem, FetchFailure } from './fetch.ts';
 import type { NodeLedger } from './source.ts';
+import type { AsyncVerifier } from './webcrypto.ts';
 
 /** Why the page's audit fails: the CLI's reasons for a node source. */
 export type PageFailure =
@@ -47,6 +53,8 @@ export interface PageReport {
   failure?: PageFailure;
   error?: string;
   warnings: string[];
+  /** What checked the entries' signatures: the verifier's name, or the backend's. */
+  signatures?: string;
 }
 
 /** One entry checked. */
@@ -61,7 +69,10 @@ export interface EntryEvent {
 /** Options of {@link auditNodeLedger}. */
 export interface PageAuditOptions {
   ledger: NodeLedger;
+  /** Hashing, checkpoint signatures, and the entries' signatures unless `verifier` is given. */
   backend?: CryptoBackend;
+  /** Answers the entries' signatures later (deferred walk); its answers must be `backend`'s. */
+  verifier?: AsyncVerifier;
   /** Checkpoints seen before (fork detection); the report's caller stores the updated history. */
   history?: CheckpointHistory;
   onEntry?: (event: EntryEvent) => void;
@@ -79,6 +90,11 @@ export async function auditNodeLedger(
     verified: false,
     exitCode: 2,
     warnings: [],
+    signatures:
+      options.verifier?.name ??
+      (options.backend === undefined || options.backend === nobleBackend
+        ? '@noble/ed25519'
+        : options.backend.name),
   };
   try {
     await walk(options, report);
@@ -120,35 +136,24 @@ async function walk(options: PageAuditOptions, report: PageReport & { history?: 
   const rootsAt = (history?.[peek.origin] ?? [])
     .map((s) => s.size)
     .filter((s) => Number.isSafeInteger(s) && s < peek.size);
-  const audit = new LedgerAudit({
+  const auditOptions = {
     backend,
     actor: actor.id,
     actorKeys: actor.keys.map((k) => k.publicKeyMultibase),
     rootsAt,
-  });
-  options.onProgress?.(0, peek.size);
-  pages: for await (const page of ledger.pages(peek.size)) {
-    for (const value of page) {
-      const step = audit.push(value);
-      const kind = String((value as { kind?: unknown } | null)?.kind ?? '?').slice(0, 100);
-      if (!step.ok) {
-        options.onEntry?.({
-          seq: failureSeq(step.failure) ?? audit.position,
-          kind,
-          ok: false,
-          failure: step.failure,
-        });
-        break pages;
-      }
-      options.onEntry?.({ seq: step.seq, kind, ok: true });
-    }
-    options.onProgress?.(audit.position, peek.size);
-    await options.pause?.();
-  }
-  options.onProgress?.(audit.position, peek.size);
-
-  let failure: PageFailure | undefined = audit.failure;
-  const end = finishReport(audit, note, failure !== undefined);
+  };
+  const walked =
+    options.verifier === undefined
+      ? await walkAtOnce(options, peek.size, new LedgerAudit(auditOptions))
+      : await walkDeferred(
+          options,
+          options.verifier,
+          peek.size,
+          (check) => new LedgerAudit({ ...auditOptions, check }),
+        );
+  const { audit } = walked;
+  let failure: PageFailure | undefined = walked.failure;
+  const end = finishReport(walked.summarised, note, failure !== undefined);
   if (end.summary !== undefined) report.summary = end.summary;
   if (end.checkpoint !== undefined) report.checkpoint = end.checkpoint;
   failure ??= end.failure;
@@ -174,4 +179,132 @@ async function walk(options: PageAuditOptions, report: PageReport & { history?: 
     }
   }
   if (failure !== undefined) report.failure = failure;
+}
+
+/** A walk's outcome: the audit that walked, the one whose summary counts, and the first failure. */
+interface Walked {
+  /** The walk's audit (its genesis and roots serve fork detection). */
+  audit: LedgerAudit;
+  /** The audit that stopped at the first failure: its summary is the entries accepted. */
+  summarised: LedgerAudit;
+  failure: AuditFailure | undefined;
+}
+
+/** The kind an entry claims (unchecked), short. */
+const kindOf = (value: unknown) => String((value as { kind?: unknown } | null)?.kind ?? '?').slice(0, 100);
+
+/** One pass, each signature answered at once by the audit's backend. */
+async function walkAtOnce(options: PageAuditOptions, size: number, audit: LedgerAudit): Promise<Walked> {
+  options.onProgress?.(0, size);
+  pages: for await (const page of options.ledger.pages(size)) {
+    for (const value of page) {
+      const step = audit.push(value);
+      if (!step.ok) {
+        const seq = failureSeq(step.failure) ?? audit.position;
+        options.onEntry?.({ seq, kind: kindOf(value), ok: false, failure: step.failure });
+        break pages;
+      }
+      options.onEntry?.({ seq: step.seq, kind: kindOf(value), ok: true });
+    }
+    options.onProgress?.(audit.position, size);
+    await options.pause?.();
+  }
+  options.onProgress?.(audit.position, size);
+  return { audit, summarised: audit, failure: audit.failure };
+}
+
+/** A page walked optimistically: its entries' events, held until its signatures are answered. */
+interface HeldPage {
+  events: EntryEvent[];
+  /** The seq of the first signature refused on the page, if any. */
+  firstInvalid: Promise<number | undefined>;
+}
+
+async function firstRefused(questions: { seq: number; answer: Promise<boolean> }[]) {
+  const answers = await Promise.all(questions.map((q) => q.answer));
+  const at = answers.indexOf(false);
+  return at === -1 ? undefined : questions[at]?.seq;
+}
+
+/**
+ * Signatures deferred to `verifier`: a page's questions are answered while the next page is
+ * fetched and walked. Sound for the reason protocol/audit/signatures.ts gives: the chain uses a
+ * signature's answer only to fail, so up to the first refused signature the optimistic walk is
+ * the exact one.
+ */
+async function walkDeferred(
+  options: PageAuditOptions,
+  verifier: AsyncVerifier,
+  size: number,
+  auditWith: (check: SignatureCheck) => LedgerAudit,
+): Promise<Walked> {
+  let questions: { seq: number; answer: Promise<boolean> }[] = [];
+  const audit = auditWith((seq, signature, message, publicKey) => {
+    questions.push({ seq, answer: verifier.verify(signature, message, publicKey) });
+    return true;
+  });
+  let accepted = 0;
+  let refused: { seq: number; kind: string } | undefined;
+  /** Reports a page's entries before its first refused signature; that entry, if any, is kept. */
+  const settle = async (held: HeldPage) => {
+    const invalid = await held.firstInvalid;
+    for (const event of held.events) {
+      if (invalid !== undefined && event.seq >= invalid) {
+        if (event.seq === invalid) refused = { seq: invalid, kind: event.kind };
+        break;
+      }
+      options.onEntry?.(event);
+      if (event.ok) accepted += 1;
+    }
+    options.onProgress?.(accepted, size);
+    return invalid;
+  };
+
+  options.onProgress?.(0, size);
+  let held: HeldPage | undefined;
+  for await (const page of options.ledger.pages(size)) {
+    const events: EntryEvent[] = [];
+    for (const value of page) {
+      const step = audit.push(value);
+      if (!step.ok) {
+        const seq = failureSeq(step.failure) ?? audit.position;
+        events.push({ seq, kind: kindOf(value), ok: false, failure: step.failure });
+        break;
+      }
+      events.push({ seq: step.seq, kind: kindOf(value), ok: true });
+    }
+    const current: HeldPage = { events, firstInvalid: firstRefused(questions) };
+    questions = [];
+    if (held !== undefined && (await settle(held)) !== undefined) break;
+    held = current;
+    if (audit.failure !== undefined) break;
+    await options.pause?.();
+  }
+  if (held !== undefined && refused === undefined) await settle(held);
+  if (refused === undefined) return { audit, summarised: audit, failure: audit.failure };
+
+  const exact = await exactFailure(options.ledger, size, refused.seq, auditWith);
+  options.onEntry?.({ seq: refused.seq, kind: refused.kind, ok: false, failure: exact.failure });
+  return { audit, summarised: exact.audit, failure: exact.failure };
+}
+
+/**
+ * A second walk up to entry `invalid`, for the exact reason: signatures before it were all
+ * answered valid, so they are not asked again; from it on noble answers at once.
+ */
+async function exactFailure(
+  ledger: NodeLedger,
+  size: number,
+  invalid: number,
+  auditWith: (check: SignatureCheck) => LedgerAudit,
+): Promise<{ audit: LedgerAudit; failure: AuditFailure }> {
+  const audit = auditWith((seq, s, m, k) => seq < invalid || nobleBackend.verify(s, m, k));
+  pages: for await (const page of ledger.pages(size)) {
+    for (const value of page) if (!audit.push(value).ok || audit.position > invalid) break pages;
+  }
+  const found = audit.failure;
+  // The node answered differently the second time if the exact walk failed elsewhere: the
+  // entries reported are the first walk's, so is the reason.
+  if (found !== undefined && failureSeq(found) === invalid) return { audit, failure: found };
+  return { audit, failure: { type: 'badProof', seq: invalid, proof: { type: 'invalidSignature' } } };
 }

@@ -126,10 +126,8 @@ export function cliVerdict(actorUrl: string): Promise<VerifyReport> {
 }
 
 /**
- * The parts of a report that make the verdict (timings and the source label aside). The summary
- * counts only on a verified ledger: on a failure the CLI's comes from its optimistic pass, which
- * may have accepted the entry whose signature its workers later refused (and one more for a
- * `prev` that pointed at the untampered bytes), while the page's stops before the failing entry.
+ * The parts of a report that make the verdict (timings, the source label and what checked the
+ * signatures aside), the summary included: on a failure both count the entries accepted before it.
  */
 export function verdictOf(report: {
   verified: boolean;
@@ -144,7 +142,7 @@ export function verdictOf(report: {
     verified: report.verified,
     exitCode: report.exitCode,
     actor: report.actor,
-    summary: report.verified ? report.summary : undefined,
+    summary: report.summary,
     checkpoint: report.checkpoint,
     failure: report.failure,
     warnings: report.warnings,

@@ -4,6 +4,10 @@
  * size, one row per entry, then the verdict and the summary. Everything shown is set with
  * `textContent`: a ledger's text is never parsed as markup.
  *
+ * Signatures are checked with the browser's WebCrypto Ed25519 when it has it (a feature test at
+ * startup), else with @noble/ed25519; the page says which (webcrypto.ts: both give the same
+ * answers).
+ *
  * Checkpoints seen are kept in localStorage for fork detection, as the CLI keeps them in its
  * state file; like that file it is verified again on every use, so it can hide nothing.
  */
@@ -13,6 +17,7 @@ import type { CheckpointHistory } from '../../protocol/audit/forks.ts';
 import { auditNodeLedger, type EntryEvent, type PageReport } from './audit.ts';
 import { FetchFailure, fetchGet } from './fetch.ts';
 import { NodeLedger, resolveSource } from './source.ts';
+import { type AsyncVerifier, webCryptoHasEd25519, webCryptoVerifier } from './webcrypto.ts';
 
 /** Rows drawn before only failing entries are drawn: a long ledger must not flood the page. */
 const MAX_ROWS = 2000;
@@ -101,8 +106,15 @@ function showReport(report: PageReport): void {
     const by = (c.signatures ?? []).map((sig) => `${sig.by} (${sig.name})`).join(', ');
     term(summary, 'Checkpoint', `size ${c.size}, root ${c.rootHash}${by ? `, signed by ${by}` : ''}`);
   }
+  if (report.signatures !== undefined) term(summary, 'Signatures checked with', report.signatures);
   for (const warning of report.warnings) term(summary, 'Warning', warning);
   element('report').textContent = JSON.stringify(report, null, 2);
+}
+
+/** WebCrypto's Ed25519 when this browser has it (tested once, on a known vector), else none. */
+async function signatureVerifier(): Promise<AsyncVerifier | undefined> {
+  const subtle = globalThis.crypto?.subtle;
+  return (await webCryptoHasEd25519(subtle)) ? webCryptoVerifier(subtle) : undefined;
 }
 
 async function run(source: string): Promise<void> {
@@ -115,6 +127,11 @@ async function run(source: string): Promise<void> {
   section.dataset.state = 'running';
   verdict.textContent = 'Auditing…';
   const get = fetchGet();
+  const verifier = await signatureVerifier();
+  section.dataset.signatures = verifier === undefined ? 'noble' : 'webcrypto';
+  element('signatures').textContent = `Signatures checked with ${
+    verifier?.name ?? '@noble/ed25519 (JavaScript: this browser has no WebCrypto Ed25519)'
+  }`;
   let report: PageReport & { history?: CheckpointHistory };
   try {
     const actorUrl = await resolveSource(source, location.href, get);
@@ -122,6 +139,7 @@ async function run(source: string): Promise<void> {
     let pending = document.createDocumentFragment();
     report = await auditNodeLedger({
       ledger: new NodeLedger(get, actorUrl),
+      ...(verifier === undefined ? {} : { verifier }),
       history: loadHistory(),
       onEntry(event) {
         if (rows < MAX_ROWS || !event.ok) pending.append(row(event));

@@ -32,6 +32,7 @@ trusts no server, this one included.</p>
 <h2 id="verdict" role="status" aria-live="polite"></h2>
 <progress id="progress" max="1" value="0"></progress>
 <p id="count" class="muted"></p>
+<p id="signatures" class="muted"></p>
 <dl id="summary"></dl>
 <details><summary>Report (JSON, as <code>cagnotte verify --json</code>)</summary><pre id="report"></pre></details>
 <table id="entries"><thead><tr><th>Seq</th><th>Kind</th><th>Result</th></tr></thead><tbody></tbody></table>
