@@ -4,7 +4,8 @@
 // filed and approved goes to the host by itself and comes back refused (no money yet) with the
 // host's signed refusal; supporters pledge, the host confirms the money, the expense sent again is
 // countersigned and paid. The host process is stopped while the other collective approves an
-// expense ("awaiting host"), started again on the same data and port, and countersigns it. Each
+// expense ("awaiting host"), started again on the same data and port, and countersigns it; an
+// Accept in the host's name without its HTTP signature is refused. Each
 // log's checkpoint is cosigned. Then an auditor (`cagnotte verify --json`, its own process) reads
 // each collective over HTTP, with the host's ledger its `HostJoined` declares, and both verify and
 // reconcile; the host's ledger is audited on its own too.
@@ -296,6 +297,28 @@ t.test(
     });
     t.match((await pay(tenants, flyers, 'KBC-2026-0118')).json, { state: 'paid' });
     await inState(tenants, 'paid', 1);
+
+    // A countersignature in the host's name that the host's node did not send: an Accept posted to
+    // the collective's inbox without the host's HTTP signature is refused and records nothing.
+    const before = (await api(repair, 'GET', `/api/actors/${REPAIR}/balance`)).json.size;
+    const forged = await fetch(`${repair.id}/inbox`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/activity+json' },
+      body: JSON.stringify({
+        '@context': 'https://www.w3.org/ns/activitystreams',
+        id: `${host.id}#forged`,
+        type: 'Accept',
+        actor: host.id,
+        to: repair.id,
+        object: { type: 'ExpenseCountersignature', host: host.id, collective: repair.id, expense: solder },
+      }),
+    });
+    t.equal(forged.status, 401, 'an unsigned activity in the host name is refused');
+    t.equal(
+      (await api(repair, 'GET', `/api/actors/${REPAIR}/balance`)).json.size,
+      before,
+      'nothing recorded',
+    );
 
     // Witness: each collective's whole log cosigned by the host.
     await Promise.all(
