@@ -9,9 +9,16 @@ import { utf8 } from './encoding.ts';
 import { type ChainHead, entryIdFor, verificationMethodFor } from './entry/build.ts';
 import { validateEntry } from './entry/schemas.ts';
 import { MAX_LEAF_BYTES, type SignedEntry } from './entry/types.ts';
-import { CanonicalizationError, canonicalMembers, type JsonObject, joinMembers } from './jcs.ts';
+import {
+  CanonicalizationError,
+  canonicalMembers,
+  isCanonicalText,
+  type JsonObject,
+  joinMembers,
+  withoutMember,
+} from './jcs.ts';
 import { decodeMultikey } from './multikey.ts';
-import { verifyProofMembers } from './proof.ts';
+import { type ProofTexts, verifyProofTexts } from './proof.ts';
 
 type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
@@ -40,20 +47,52 @@ export interface EnvelopeContext {
   backend: CryptoBackend;
 }
 
-/** Checks `value`'s envelope and proof at `context.position`. */
-export function checkEnvelope(value: unknown, context: EnvelopeContext): EnvelopeFailure | CheckedEnvelope {
+/**
+ * An entry as it came in bytes (an export line), with their UTF-8 text (`bytes` must be exactly the
+ * UTF-8 encoding of `text`). When the text is the entry's canonical text, the verifier takes the
+ * bytes as the leaf instead of serializing the entry again.
+ */
+export interface EntryLine {
+  bytes: Uint8Array;
+  text: string;
+}
+
+/**
+ * Checks `value`'s envelope and proof at `context.position`. With `line` (the text `value` was
+ * parsed from), a canonical line is the leaf as is; any other line changes nothing, the entry is
+ * canonicalized as without one.
+ */
+export function checkEnvelope(
+  value: unknown,
+  context: EnvelopeContext,
+  line?: EntryLine,
+): EnvelopeFailure | CheckedEnvelope {
   const { position, head } = context;
-  let members: Map<string, string>;
-  try {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { type: 'schemaViolation', path: '', message: 'an entry is a JSON object' };
-    }
-    members = canonicalMembers(value as JsonObject);
-  } catch (error) {
-    if (!(error instanceof CanonicalizationError)) throw error;
-    return { type: 'schemaViolation', path: error.path, message: error.message };
+  let leaf: Uint8Array;
+  let texts: ProofTexts;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { type: 'schemaViolation', path: '', message: 'an entry is a JSON object' };
   }
-  const leaf = utf8(joinMembers(members));
+  const object = value as JsonObject;
+  if (line !== undefined && isCanonicalText(object, line.text)) {
+    leaf = line.bytes;
+    const documentContext = object['@context'];
+    texts = {
+      context: documentContext === undefined ? undefined : JSON.stringify(documentContext),
+      unsecured: () =>
+        withoutMember(object, line.text, 'proof') ?? joinMembers(canonicalMembers(object), 'proof'),
+    };
+  } else {
+    let members: Map<string, string>;
+    try {
+      members = canonicalMembers(object);
+    } catch (error) {
+      if (!(error instanceof CanonicalizationError)) throw error;
+      return { type: 'schemaViolation', path: error.path, message: error.message };
+    }
+    leaf = utf8(joinMembers(members));
+    texts = { context: members.get('@context'), unsecured: () => joinMembers(members, 'proof') };
+  }
   if (leaf.length > MAX_LEAF_BYTES) return { type: 'leafTooLarge', size: leaf.length };
   const shape = validateEntry(value);
   if (!shape.ok) return shape.reason;
@@ -86,14 +125,14 @@ export function checkEnvelope(value: unknown, context: EnvelopeContext): Envelop
     if (!key.ok) return { type: 'genesisInvalid', problem: `ledgerKey: ${key.reason.type}` };
     publicKey = key.publicKey;
   }
-  const proofFailure = checkProof(entry, members, actor, head?.keyIndex ?? 0, publicKey, context.backend);
+  const proofFailure = checkProof(entry, texts, actor, head?.keyIndex ?? 0, publicKey, context.backend);
   if (proofFailure !== undefined) return proofFailure;
   return { entry, leaf, actor, publicKey };
 }
 
 function checkProof(
   entry: SignedEntry,
-  members: Map<string, string>,
+  texts: ProofTexts,
   actor: string,
   keyIndex: number,
   publicKey: Uint8Array,
@@ -105,7 +144,7 @@ function checkProof(
     if (rotation) return { type: 'keyRotationInvalid', problem: `not signed by ${expected}` };
     return { type: 'keyNotLedgers', expected, actual: entry.proof.verificationMethod };
   }
-  const result = verifyProofMembers(entry as unknown as JsonObject, members, { publicKey, backend });
+  const result = verifyProofTexts(entry as unknown as JsonObject, texts, { publicKey, backend });
   if (result.ok) return undefined;
   if (rotation)
     return { type: 'keyRotationInvalid', problem: 'not signed by the current key', proof: result.reason };

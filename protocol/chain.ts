@@ -6,7 +6,7 @@
  * still reference, the host entries and references already recorded, and a host's members.
  * The first failure is final and names the seq (the position in the stream) and the reason.
  */
-import { checkEnvelope, type EnvelopeFailure } from './chain-envelope.ts';
+import { checkEnvelope, type EntryLine, type EnvelopeFailure } from './chain-envelope.ts';
 import type { ChainFailure, ChainSummary, ChainVerifierOptions, StepResult } from './chain-result.ts';
 import {
   type ChainState,
@@ -31,7 +31,7 @@ import type { JsonObject } from './jcs.ts';
 import { formatAmount } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
 
-export type { EnvelopeFailure } from './chain-envelope.ts';
+export type { EntryLine, EnvelopeFailure } from './chain-envelope.ts';
 export type {
   ChainFailure,
   ChainResult,
@@ -175,11 +175,15 @@ export class ChainVerifier {
     return { ok: true, verifier };
   }
 
-  /** Checks the next entry. After a failure every push returns that failure. */
-  push(value: unknown): StepResult {
+  /**
+   * Checks the next entry. After a failure every push returns that failure. `line`, the bytes
+   * and text the entry was parsed from, spares serializing it again when they are canonical; the
+   * verdict is the same with or without it.
+   */
+  push(value: unknown, line?: EntryLine): StepResult {
     if (this.#failure !== undefined) return { ok: false, reason: this.#failure };
     const seq = this.#position;
-    const outcome = this.#check(value, seq);
+    const outcome = this.#check(value, seq, line);
     if ('type' in outcome) {
       this.#failure = { ...outcome, seq } as ChainFailure;
       return { ok: false, reason: this.#failure };
@@ -188,15 +192,20 @@ export class ChainVerifier {
     return { ok: true, seq, leaf: outcome.leaf, leafHash: outcome.leafHash, balance: this.#balance };
   }
 
-  #check(value: unknown, position: number): Fail | { leaf: Uint8Array; leafHash: Uint8Array } {
+  #check(
+    value: unknown,
+    position: number,
+    line?: EntryLine,
+  ): Fail | { leaf: Uint8Array; leafHash: Uint8Array } {
     const head = this.#head;
-    const checked = checkEnvelope(value, {
+    const context = {
       position,
       head,
       actor: this.#actor,
       publicKey: this.#publicKey,
       backend: this.#backend,
-    });
+    };
+    const checked = checkEnvelope(value, context, line);
     if ('type' in checked) return checked;
     const { entry, leaf, actor, publicKey } = checked;
 

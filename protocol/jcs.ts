@@ -176,3 +176,70 @@ export function joinMembers(members: Map<string, string>, omit?: string): string
   }
   return `${out}}`;
 }
+
+/**
+ * Plain JSON whose objects all list their keys in RFC 8785 order: for such a value,
+ * `JSON.stringify` writes exactly the canonical text. Cycles end at the depth bound.
+ */
+function sortedJson(value: unknown, depth: number, maxDepth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= maxDepth) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value) || !sortedJson(value[i], depth + 1, maxDepth)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      let previous: string | undefined;
+      for (const key of Object.keys(value)) {
+        if (previous !== undefined && !(previous < key)) return false;
+        previous = key;
+        if (!sortedJson((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * True only when `text` is exactly `canonicalize(value)`, found without serializing by hand: a
+ * verifier handed both a parsed value and the text it was parsed from (an export line) confirms
+ * the text is canonical at the cost of one native `JSON.stringify`. RFC 8785 writes strings and
+ * numbers as `JSON.stringify` does, so the texts agree once every object's keys are in canonical
+ * order. False when they differ and also when this test cannot tell cheaply (any `\u` escape,
+ * which is how a lone surrogate would show; integer-like keys, which JavaScript reorders): the
+ * caller then canonicalizes, so false is never a verdict.
+ */
+export function isCanonicalText(value: unknown, text: string, maxDepth = MAX_JSON_DEPTH): boolean {
+  if (text.includes('\\u')) return false;
+  if (!sortedJson(value, 0, maxDepth)) return false;
+  return JSON.stringify(value) === text;
+}
+
+/**
+ * The canonical text of `object` without its member `key`, cut out of `text`, which must be
+ * `canonicalize(object)` (see {@link isCanonicalText}): the unsecured document of a signed entry
+ * without a second serialization. Undefined when the member's text occurs more than once (a
+ * nested object holding an identical member), since the cut would then be a guess.
+ */
+export function withoutMember(object: JsonObject, text: string, key: string): string | undefined {
+  const value = object[key];
+  if (value === undefined) return text;
+  const member = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  const at = text.indexOf(member);
+  if (at < 1 || text.indexOf(member, at + 1) !== -1) return undefined;
+  const end = at + member.length;
+  if (text[at - 1] === ',') return text.slice(0, at - 1) + text.slice(end);
+  return text[end] === ',' ? text.slice(0, at) + text.slice(end + 1) : text.slice(0, at) + text.slice(end);
+}

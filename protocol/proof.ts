@@ -230,6 +230,30 @@ export function verifyProofMembers(
   members: Map<string, string>,
   options: VerifyProofOptions,
 ): ProofResult {
+  return verifyProofTexts(
+    securedDocument,
+    { context: members.get('@context'), unsecured: () => joinMembers(members, 'proof') },
+    options,
+  );
+}
+
+/** The canonical texts of a secured document that checking its proof needs. */
+export interface ProofTexts {
+  /** The canonical text of the document's `@context`, if it has one. */
+  context: string | undefined;
+  /** The canonical text of the document without `proof` (asked only once the proof's shape holds). */
+  unsecured: () => string;
+}
+
+/**
+ * {@link verifyProof} for a caller that already holds the document's canonical texts (an auditor
+ * given the canonical line an entry was parsed from): nothing is serialized again.
+ */
+export function verifyProofTexts(
+  securedDocument: JsonObject,
+  texts: ProofTexts,
+  options: VerifyProofOptions,
+): ProofResult {
   const parsed = parseProof(securedDocument.proof);
   if (!parsed.ok) return parsed;
   const { proofValue, ...config } = parsed.proof;
@@ -243,7 +267,7 @@ export function verifyProofMembers(
       },
     };
   }
-  const documentContext = members.get('@context');
+  const documentContext = texts.context;
   let proofContext: string | undefined;
   try {
     if (!config.verificationMethod.isWellFormed()) {
@@ -268,7 +292,7 @@ export function verifyProofMembers(
   if (signature.length !== 64) return { ok: false, reason: { type: 'malformedProof', field: 'proofValue' } };
   const backend = options.backend ?? nobleBackend;
   const configText = proofConfigText(proofContext, config.created, config.verificationMethod);
-  const data = concatBytes(backend.sha256(configText), backend.sha256(joinMembers(members, 'proof')));
+  const data = concatBytes(backend.sha256(configText), backend.sha256(texts.unsecured()));
   if (!backend.verify(signature, data, options.publicKey))
     return { ok: false, reason: { type: 'invalidSignature' } };
   return { ok: true, proof: parsed.proof };

@@ -205,14 +205,20 @@ export class LedgerAudit {
 
   /**
    * Checks the next entry. `line`, when the entry came as bytes (an export line), must be exactly
-   * its canonical bytes. After a failure every push returns that failure.
+   * its canonical bytes; `text`, those bytes decoded (when the caller has it), spares serializing
+   * the entry again when the line is canonical. After a failure every push returns that failure.
    */
-  push(value: unknown, line?: Uint8Array): AuditStep {
+  push(value: unknown, line?: Uint8Array, text?: string): AuditStep {
     if (this.#failure !== undefined) return { ok: false, failure: this.#failure };
-    const step = this.#verifier.push(value);
+    const step = this.#verifier.push(
+      value,
+      line === undefined || text === undefined ? undefined : { bytes: line, text },
+    );
     if (!step.ok) return this.#fail(step.reason);
     const seq = step.seq;
-    if (line !== undefined && !bytesEqual(step.leaf, line)) return this.#fail({ type: 'notCanonical', seq });
+    // The verifier took the line itself as the leaf once it found it canonical.
+    if (line !== undefined && step.leaf !== line && !bytesEqual(step.leaf, line))
+      return this.#fail({ type: 'notCanonical', seq });
     const entry = value as SignedEntry;
     if (entry.kind === 'Genesis') this.#genesis = entry as SignedEntry<'Genesis'>;
     if (this.#actorKeys !== undefined && (entry.kind === 'Genesis' || entry.kind === 'KeyRotated')) {
