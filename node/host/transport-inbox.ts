@@ -17,7 +17,6 @@ import { type HostMessage, jsonDigest, verifyHostMessage } from '../../protocol/
 import { decodeMultikey } from '../../protocol/multikey.ts';
 import { type NoteVerifierKey, noteKeyId, SIG_TYPE_COSIGNATURE } from '../../protocol/note.ts';
 import { AppError } from '../errors.ts';
-import { checkEntry } from './entry-check.ts';
 import {
   CHECKPOINT_DOCUMENT,
   type CosignedCheckpoint,
@@ -26,7 +25,7 @@ import {
   SIGNED,
 } from './transport.ts';
 import { fetchActor, outboxEntries } from './transport-http.ts';
-import { JOINED_AT, onLeave } from './transport-membership.ts';
+import { checkByActor, JOINED_AT, onLeave } from './transport-membership.ts';
 import { Refused } from './transport-types.ts';
 
 type Raw = Record<string, unknown>;
@@ -130,8 +129,7 @@ async function onCountersignRequest(
   if (approval.attributedTo !== signer) throw new Refused('signerNotCollective');
   // Checked before anything is decided or signed: an offer whose proof is not the collective's
   // is refused as such, whatever its ledger says later.
-  const actor = await fetchActor(signer, t.deps.fed.deps.allowPrivateAddress);
-  const checked = checkEntry(entry, 'ExpenseApproved', { id: signer, publicKey: actor.ledgerKey }, t.backend);
+  const checked = await checkByActor(t, signer, entry, 'ExpenseApproved');
   if (!checked.ok) throw new Refused('approvalSignatureInvalid', checked.problem);
   // A collective that left is answered nothing: it has no host to record an answer from.
   if ((await host.core.member(signer))?.status === 'left') throw new Refused('memberLeft');

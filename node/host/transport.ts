@@ -275,8 +275,13 @@ export class HostTransport {
    * than an hour (its delivery given up) no longer holds the next back.
    */
   requestCosign(name: string): Promise<void> {
+    return this.#inTurn(name, () => this.#requestCosign(name));
+  }
+
+  /** Runs `step` after the cosigning steps of `name` already started, one at a time. */
+  #inTurn(name: string, step: () => Promise<void>): Promise<void> {
     const previous = this.#cosigning.get(name) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => this.#requestCosign(name));
+    const next = previous.catch(() => {}).then(step);
     this.#cosigning.set(name, next);
     return next;
   }
@@ -312,11 +317,14 @@ export class HostTransport {
   }
 
   /** The host answered the cosigning request: the next one, if any was asked for, goes now. */
-  async cosignSettled(name: string): Promise<void> {
-    const again = (await this.get<boolean>('cosign-again', name)) === true;
-    await this.delete('cosign-out', name);
-    await this.delete('cosign-again', name);
-    if (again) await this.requestCosign(name);
+  cosignSettled(name: string): Promise<void> {
+    // In turn with the requests: one made between reading `cosign-again` and deleting it would be lost.
+    return this.#inTurn(name, async () => {
+      const again = (await this.get<boolean>('cosign-again', name)) === true;
+      await this.delete('cosign-out', name);
+      await this.delete('cosign-again', name);
+      if (again) await this.#requestCosign(name);
+    });
   }
 
   /** The last checkpoint of collective `name` its host cosigned (verified), if any. */
