@@ -123,7 +123,7 @@ export class CollectiveHostSide {
    * published before `joinedAt` (the host's time on the membership this collective recorded)
    * ended an earlier membership and is refused.
    */
-  recordLetGo(value: unknown, joinedAt?: string): Promise<AppendResult> {
+  async recordLetGo(value: unknown, joinedAt?: string): Promise<AppendResult> {
     const head = this.#ledger.chainHead();
     if (head?.host === undefined) throw refused({ type: 'noHost' });
     const key = decodeMultikey(head.host.key);
