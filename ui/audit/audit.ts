@@ -196,7 +196,7 @@ const kindOf = (value: unknown) => String((value as { kind?: unknown } | null)?.
 /** One pass, each signature answered at once by the audit's backend. */
 async function walkAtOnce(options: PageAuditOptions, size: number, audit: LedgerAudit): Promise<Walked> {
   options.onProgress?.(0, size);
-  pages: for await (const page of options.ledger.pages(size)) {
+  pages: for await (const page of ahead(options.ledger.pages(size))) {
     for (const value of page) {
       const step = audit.push(value);
       if (!step.ok) {
@@ -262,7 +262,7 @@ async function walkDeferred(
 
   options.onProgress?.(0, size);
   let held: HeldPage | undefined;
-  for await (const page of options.ledger.pages(size)) {
+  for await (const page of ahead(options.ledger.pages(size))) {
     const events: EntryEvent[] = [];
     for (const value of page) {
       const step = audit.push(value);
@@ -299,7 +299,7 @@ async function exactFailure(
   auditWith: (check: SignatureCheck) => LedgerAudit,
 ): Promise<{ audit: LedgerAudit; failure: AuditFailure }> {
   const audit = auditWith((seq, s, m, k) => seq < invalid || nobleBackend.verify(s, m, k));
-  pages: for await (const page of ledger.pages(size)) {
+  pages: for await (const page of ahead(ledger.pages(size))) {
     for (const value of page) if (!audit.push(value).ok || audit.position > invalid) break pages;
   }
   const found = audit.failure;
@@ -307,4 +307,24 @@ async function exactFailure(
   // entries reported are the first walk's, so is the reason.
   if (found !== undefined && failureSeq(found) === invalid) return { audit, failure: found };
   return { audit, failure: { type: 'badProof', seq: invalid, proof: { type: 'invalidSignature' } } };
+}
+
+/**
+ * The pages, each next one fetched while the current one is walked (fetching was half the walk's
+ * time). A fetch started for a page the walk never reaches may fail unseen.
+ */
+async function* ahead<T>(pages: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = pages[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = iterator.next();
+      yield result.value;
+    }
+  } finally {
+    next.catch(() => undefined);
+    await iterator.return?.();
+  }
 }

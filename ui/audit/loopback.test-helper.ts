@@ -38,8 +38,8 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** Starts a node whose actor `garden` has money in and out and 41 updates (46 entries). */
-export async function startLoopbackNode(): Promise<LoopbackNode> {
+/** Starts a node whose actor `garden` has money in and out and 41 updates (46 entries), or `updates`. */
+export async function startLoopbackNode(updates = 41): Promise<LoopbackNode> {
   const dir = await mkdtemp(join(tmpdir(), 'cagnotte-audit-page-'));
   let nodePort = 0;
   const state: { tamper: Tamper | undefined } = { tamper: undefined };
@@ -96,7 +96,11 @@ export async function startLoopbackNode(): Promise<LoopbackNode> {
   const filed = await ledger.append(expense('30.00', 'account:bob', 'Seeds'));
   await ledger.append(approve(filed.leafHash, 'account:alice'));
   await ledger.append(pay(filed.leafHash, '30.00'));
-  for (let i = 0; i < 41; i++) await ledger.append(update(i));
+  for (let i = 0; i < updates; i += 64) {
+    // Appended together, committed together: a few thousand entries in seconds.
+    const count = Math.min(64, updates - i);
+    await Promise.all(Array.from({ length: count }, (_, j) => ledger.append(update(i + j))));
+  }
 
   return {
     origin,
