@@ -5,13 +5,13 @@
  * out one at a time and nothing is kept. An I/O problem throws a {@link ReadError} (exit 2); a
  * content problem is a verification failure, reported by the caller.
  */
-import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { splitLines } from '../../node/export/bulk.ts';
 import { type AuditedActor, parseActorDocument, parseCheckpointLine } from '../../protocol/audit/actor.ts';
 import { fromHex, fromUtf8 } from '../../protocol/encoding.ts';
 import { FetchError, type HttpClient } from './http.ts';
+import { LineError, lineBatches, parseJson, parseLine } from './lines.ts';
 
 /** The ledger could not be read or fetched (exit 2). */
 export class ReadError extends Error {
@@ -65,30 +65,6 @@ const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 const MAX_ENTRY_BYTES = 64 * 1024 + 1024;
 /** Entries per API page (the node's maximum). */
 const API_PAGE = 500;
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(fromUtf8(bytes));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * An entry line parsed, with its text. Decodes as `fromUtf8` does (malformed UTF-8 is not JSON, a
- * byte order mark is dropped) but through Buffer, several times faster than a fatal TextDecoder;
- * the text kept is the bytes' exact decoding, BOM included, as the verifier's line check needs.
- */
-function parseLine(line: Uint8Array): SourceEntry {
-  if (!isUtf8(line)) return { value: undefined, line, notJson: true };
-  const text = Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
-  try {
-    const value: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    return { value, line, text };
-  } catch {
-    return { value: undefined, line, notJson: true };
-  }
-}
 
 /** Options of {@link FileSource}. */
 export interface FileSourceOptions {
@@ -161,46 +137,73 @@ export class FileSource implements LedgerSource {
       // Export lines are the exact leaf bytes, so a wrong length lands off the entry's line and is
       // seen here (not JSON, or another seq); past it, `prev` and the new root vouch for the rest.
       const start = (await this.#firstLineBytes()) + this.#skipBytes;
-      const lines = this.#lines(start)[Symbol.asyncIterator]();
-      const first = await lines.next();
-      const value = first.done ? undefined : parseJson(first.value);
+      const batches = this.#lineBatches(start)[Symbol.asyncIterator]();
+      const first = await batches.next();
+      const line = first.done ? undefined : first.value[0];
+      const value = line === undefined ? undefined : parseJson(line);
       if (!first.done && (value as { seq?: unknown } | undefined)?.seq === from) {
-        yield* this.#entryLines(this.#skipBytes, [new Uint8Array(first.value)], lines);
+        yield* this.#entryLines(this.#skipBytes, first.value, batches);
         return;
       }
-      await lines.return?.();
+      await batches.return?.();
       this.seekMissed = true;
     }
-    const lines = this.#lines()[Symbol.asyncIterator]();
+    const batches = this.#lineBatches()[Symbol.asyncIterator]();
     let bytes = 0;
     // The actor line, then the entries before `from`: skipped unparsed (a resumed audit).
-    for (let index = 0; index <= from; index++) {
-      const next = await lines.next();
+    let skip = from + 1;
+    let index = 0;
+    let rest: Uint8Array[] = [];
+    while (skip > 0) {
+      const next = await batches.next();
       if (next.done) return;
-      if (index > 0) bytes += next.value.length + 1;
+      const taken = Math.min(skip, next.value.length);
+      for (let k = 0; k < taken; k++, index++) {
+        if (index > 0) bytes += (next.value[k] as Uint8Array).length + 1;
+      }
+      skip -= taken;
+      rest = next.value.slice(taken);
     }
-    yield* this.#entryLines(bytes, [], lines);
+    yield* this.#entryLines(bytes, rest, batches);
   }
 
   /** Hands out entry lines; the last line is the checkpoint, not an entry (one line of lookahead). */
   async *#entryLines(
     offset: number,
     first: Uint8Array[],
-    rest: AsyncIterator<Uint8Array>,
+    rest: AsyncIterator<Uint8Array[]>,
   ): AsyncIterable<SourceEntry> {
     let bytes = offset;
-    let held: Uint8Array | undefined = first[0];
+    let held: Uint8Array | undefined;
     try {
-      for (let next = await rest.next(); !next.done; next = await rest.next()) {
-        if (held !== undefined) {
-          bytes += held.length + 1;
-          yield parseLine(held);
+      for (let batch = first; ; ) {
+        for (const line of batch) {
+          if (held !== undefined) {
+            bytes += held.length + 1;
+            yield parseLine(held);
+          }
+          held = line;
         }
-        held = new Uint8Array(next.value);
+        const next = await rest.next();
+        if (next.done) break;
+        batch = next.value;
       }
       this.#entryBytes = bytes;
     } finally {
       await rest.return?.();
+    }
+  }
+
+  /** The file's lines from byte `start`, a read's worth at a time (see lines.ts). */
+  async *#lineBatches(start = 0): AsyncIterable<Uint8Array[]> {
+    const stream = createReadStream(this.#path, { highWaterMark: 256 * 1024, start });
+    try {
+      yield* lineBatches(stream);
+    } catch (error) {
+      if (error instanceof LineError) throw new ContentError(error.message);
+      throw new ReadError(`cannot read ${this.#path}: ${(error as Error).message}`);
+    } finally {
+      stream.destroy();
     }
   }
 
