@@ -98,6 +98,13 @@ t.test('an edited snapshot is not silently trusted', async (t) => {
   refused('a dropped contribution', (s) => (s.contributions = {}), false, /digest/);
   refused('a size that is not the head', (s) => (s.size = n + 1), true, /nextSeq/);
   refused('a float amount', (s) => (s.balance = '1.5'), true, /minor units/);
+  // Held as a float64 once resumed (leaf-maps.ts): more than an amount can be is refused, not rounded.
+  refused(
+    'a contribution larger than any amount',
+    (s) => (s.contributions = { [writer.hash(1)]: '1000000000000000' }),
+    true,
+    /more than an amount/,
+  );
   refused('a head with an extra field', (s) => (s.head.extra = 1), true, /head field/);
   refused('not a snapshot', (s) => (s.type = 'Other'), true, /chain snapshot/);
   const other = ChainVerifier.resume(good, { actor: 'https://evil.example/actors/x' });

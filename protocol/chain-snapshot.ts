@@ -18,6 +18,7 @@ import type { ChainHead } from './entry/build.ts';
 import type { EntryKind } from './entry/types.ts';
 import type { BudgetSummary, ExpenseState, Totals } from './fold.ts';
 import { canonicalBytes, type JsonObject } from './jcs.ts';
+import { MAX_MINOR_UNITS } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
 
 /** Version of the snapshot format. */
@@ -37,8 +38,9 @@ export interface ChainState {
   balance: bigint;
   budget: BudgetSummary | undefined;
   expenses: ReadonlyMap<string, SnapshotExpense>;
-  contributions: ReadonlyMap<string, bigint>;
-  once: ReadonlyMap<string, string>;
+  /** What each contribution still holds, by leaf hash (the verifier keeps them in leaf-maps.ts). */
+  contributions: Iterable<readonly [string, bigint]>;
+  once: Iterable<readonly [string, string]>;
   members: ReadonlyMap<string, string>;
 }
 
@@ -70,7 +72,9 @@ export function encodeChainState(state: ChainState, backend: CryptoBackend): Jso
         e.by === undefined ? [e.state, e.amount.toString()] : [e.state, e.amount.toString(), e.by],
       ]),
     ),
-    contributions: Object.fromEntries([...state.contributions].map(([h, left]) => [h, left.toString()])),
+    contributions: Object.fromEntries(
+      Array.from(state.contributions, ([h, left]) => [h, left.toString()] as const),
+    ),
     once: Object.fromEntries(state.once),
     members: Object.fromEntries(state.members),
   };
@@ -203,8 +207,12 @@ export function decodeChainState(value: unknown, backend: CryptoBackend): Snapsh
       });
     }
     const contributions = new Map<string, bigint>();
-    for (const [key, left] of Object.entries(record(s.contributions, '/contributions')))
-      contributions.set(hash(key, '/contributions'), minor(left, `/contributions/${key}`));
+    for (const [key, left] of Object.entries(record(s.contributions, '/contributions'))) {
+      const amount = minor(left, `/contributions/${key}`);
+      // What is left of a contribution is never more than an amount can be.
+      if (amount > MAX_MINOR_UNITS) fail(`/contributions/${key} is more than an amount`);
+      contributions.set(hash(key, '/contributions'), amount);
+    }
     const once = new Map<string, string>();
     for (const [key, first] of Object.entries(record(s.once, '/once')))
       once.set(key, hash(first, `/once/${key}`));

@@ -28,6 +28,7 @@ import {
   moneyDirection,
 } from './fold.ts';
 import type { JsonObject } from './jcs.ts';
+import { LeafAmounts, OnceRecords } from './leaf-maps.ts';
 import { formatAmount } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
 
@@ -60,9 +61,9 @@ export class ChainVerifier {
   #budget: BudgetFold | undefined;
   readonly #expenses = new Map<string, OpenExpense>();
   /** Contributions by leaf hash, with what refunds and fees have not yet taken back. */
-  readonly #contributions = new Map<string, bigint>();
+  readonly #contributions = new LeafAmounts();
   /** Facts recorded once (entry/claims.ts), with the leaf hash that recorded each. */
-  readonly #once = new Map<string, string>();
+  readonly #once = new OnceRecords();
   /** A host's current members, with the leaf hash of the `MemberJoined` that admitted each. */
   readonly #members = new Map<string, string>();
   readonly #lookup: ClaimLookup = {
