@@ -35,8 +35,8 @@ const VERIFY = fileURLToPath(new URL('../verify.ts', import.meta.url));
 const DEFAULT_ENTRIES = 100_000;
 const INCREMENT = 1_000;
 
-/** The export file and the checkpoint note INCREMENT entries before its end. */
-async function fixture(entries: number): Promise<{ file: string; since: string }> {
+/** The export file and the checkpoint note INCREMENT entries before its end, built if missing. */
+export async function fixture(entries: number): Promise<{ file: string; since: string }> {
   const file = join(tmpdir(), `cagnotte-bench-audit-${entries}.jsonl`);
   const since = `${file}.since`;
   if (existsSync(file) && existsSync(since)) {
@@ -64,9 +64,14 @@ async function fixture(entries: number): Promise<{ file: string; since: string }
         ),
       );
     }
-    const parts: Buffer[] = [];
-    for await (const line of exportLedger(ledger)) parts.push(Buffer.from(line));
-    await writeFile(`${file}.tmp`, Buffer.concat(parts));
+    // Streamed: a million-entry export is over a gigabyte.
+    const out = createWriteStream(`${file}.tmp`);
+    for await (const line of exportLedger(ledger)) {
+      if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+    }
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
     await rename(`${file}.tmp`, file);
   } finally {
     await node.cleanup();
@@ -207,4 +212,9 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<void> {
   }
 }
 
-if (import.meta.main) await run(Number(process.argv[2] ?? DEFAULT_ENTRIES));
+if (import.meta.main) {
+  const entries = Number(process.argv[2] ?? DEFAULT_ENTRIES);
+  // `--fixture`: only build (or find) the export, e.g. ahead of a long run.
+  if (process.argv.includes('--fixture')) console.log(await fixture(entries));
+  else await run(entries);
+}
