@@ -81,6 +81,7 @@ export function checkEnvelope(
       context: documentContext === undefined ? undefined : JSON.stringify(documentContext),
       unsecured: () =>
         withoutMember(object, line.text, 'proof') ?? joinMembers(canonicalMembers(object), 'proof'),
+      canonicalOrder: true,
     };
   } else {
     let members: Map<string, string>;

@@ -243,6 +243,11 @@ export interface ProofTexts {
   context: string | undefined;
   /** The canonical text of the document without `proof` (asked only once the proof's shape holds). */
   unsecured: () => string;
+  /**
+   * The whole document is known to be plain JSON whose JSON.stringify is its canonical text (see
+   * jcs.ts isCanonicalText), so the proof's parts are written with JSON.stringify too.
+   */
+  canonicalOrder?: boolean;
 }
 
 /**
@@ -273,7 +278,13 @@ export function verifyProofTexts(
     if (!config.verificationMethod.isWellFormed()) {
       throw new CanonicalizationError('lone UTF-16 surrogate', '/verificationMethod');
     }
-    proofContext = config['@context'] === undefined ? undefined : canonicalize(config['@context']);
+    const context = config['@context'];
+    proofContext =
+      context === undefined
+        ? undefined
+        : texts.canonicalOrder
+          ? JSON.stringify(context)
+          : canonicalize(context);
   } catch (error) {
     if (error instanceof CanonicalizationError)
       return { ok: false, reason: { type: 'notCanonicalizable', path: `/proof${error.path}` } };
