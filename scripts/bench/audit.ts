@@ -67,7 +67,7 @@ export async function fixture(entries: number): Promise<{ file: string; since: s
     // Streamed: a million-entry export is over a gigabyte.
     const out = createWriteStream(`${file}.tmp`);
     for await (const line of exportLedger(ledger)) {
-      if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
     await new Promise<void>((resolve, reject) =>
       out.end((error?: Error | null) => (error ? reject(error) : resolve())),
@@ -110,6 +110,14 @@ async function resumeState(file: string, since: string): Promise<void> {
 interface ChildReport {
   exitCode: number;
   stats: { entriesPerSecond: number; peakRssMb: number; elapsedMs: number; workers: number };
+}
+
+/** The highest peak RSS each case's verify child reported, in MiB (the table has no column for it). */
+const peaks = new Map<string, number>();
+
+function notePeak(id: string, report: ChildReport): ChildReport {
+  peaks.set(id, Math.max(peaks.get(id) ?? 0, report.stats.peakRssMb));
+  return report;
 }
 
 /** Runs `scripts/verify.ts` as a user would, and returns its JSON report. */
@@ -156,7 +164,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
     {
       id: 'audit-full',
       label: 'cagnotte verify FILE (worker threads)',
-      op: () => verifyChild([file]),
+      op: async () => notePeak('audit-full', await verifyChild([file])),
       baseline: 'raw-verify',
       target: 1.5,
       unit,
@@ -165,7 +173,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
     {
       id: 'audit-one-thread',
       label: 'cagnotte verify FILE --workers 0',
-      op: () => verifyChild([file, '--workers', '0']),
+      op: async () => notePeak('audit-one-thread', await verifyChild([file, '--workers', '0'])),
       baseline: 'raw-verify',
       unit,
       perOp: entries,
@@ -173,7 +181,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
     {
       id: 'audit-since',
       label: `--since, resumed (last ${INCREMENT} new)`,
-      op: () => verifyChild([file, '--since', since]),
+      op: async () => notePeak('audit-since', await verifyChild([file, '--since', since])),
       baseline: 'raw-verify',
       unit,
       perOp: INCREMENT,
@@ -187,6 +195,9 @@ export const suite: BenchSuite = {
   async setup() {
     const { file, since } = await fixture(DEFAULT_ENTRIES);
     return cases(DEFAULT_ENTRIES, file, since);
+  },
+  teardown() {
+    for (const [id, mb] of peaks) console.error(`${id}: peak RSS of the verify process ${mb} MiB`);
   },
 };
 
