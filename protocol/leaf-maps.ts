@@ -33,9 +33,14 @@ function parseHash(hex: string, out: Uint32Array): boolean {
   return bad >= 0;
 }
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function formatHash(words: Uint32Array, at: number): string {
   let out = '';
-  for (let w = at; w < at + WORDS; w++) out += (words[w] as number).toString(16).padStart(8, '0');
+  for (let w = at; w < at + WORDS; w++) {
+    const word = words[w] as number;
+    out += `${BYTE_HEX[word >>> 24]}${BYTE_HEX[(word >>> 16) & 0xff]}${BYTE_HEX[(word >>> 8) & 0xff]}${BYTE_HEX[word & 0xff]}`;
+  }
   return out;
 }
 
