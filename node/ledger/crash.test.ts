@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,36 +12,64 @@ import { openLevelStore } from '../storage/level.ts';
 const CHILD = fileURLToPath(new URL('./crash-child.test-helper.ts', import.meta.url));
 const ROUNDS = 20;
 
-/** Runs the child until it has acknowledged at least `minAcks` entries, then kills it after `delayMs`. */
-function runAndKill(dataDir: string, minAcks: number, delayMs: number): Promise<Map<number, string>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acks = new Map<number, string>();
-    let buffer = '';
-    let stderr = '';
-    let armed = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        const [word, seq, hash] = line.split(' ');
-        if (word === 'ack') acks.set(Number(seq), hash as string);
-      }
-      if (!armed && acks.size >= minAcks) {
-        armed = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
+/** A child started ahead of its round: it loads its modules, then waits for `go` (see the helper). */
+interface Child {
+  process: ChildProcessWithoutNullStreams;
+  /** Resolves with the acknowledged entries once the child died of SIGKILL; rejects otherwise. */
+  killed: Promise<Map<number, string>>;
+  /** Calls back once at least that many entries are acknowledged. */
+  onAcks(minAcks: number, callback: () => void): void;
+}
+
+function startChild(dataDir: string): Child {
+  // stdin, stdout and stderr piped (the default).
+  const child = spawn(process.execPath, [CHILD, dataDir]);
+  const acks = new Map<number, string>();
+  let buffer = '';
+  let stderr = '';
+  let waiting: { minAcks: number; callback: () => void } | undefined;
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buffer += chunk;
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      const [word, seq, hash] = line.split(' ');
+      if (word === 'ack') acks.set(Number(seq), hash as string);
+    }
+    if (waiting !== undefined && acks.size >= waiting.minAcks) {
+      const { callback } = waiting;
+      waiting = undefined;
+      callback();
+    }
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  // Writing `go` to a child that died already must not throw: its exit is reported below.
+  child.stdin.on('error', () => {});
+  const killed = new Promise<Map<number, string>>((resolve, reject) => {
     child.on('exit', (_code, signal) => {
       if (signal !== 'SIGKILL') reject(new Error(`child exited by itself: ${stderr}`));
       else resolve(acks);
     });
   });
+  // Until its round, a failure is only reported when the round awaits it.
+  killed.catch(() => {});
+  return {
+    process: child,
+    killed,
+    onAcks(minAcks, callback) {
+      waiting = { minAcks, callback };
+    },
+  };
+}
+
+/** Lets the child open the database, then kills it `delayMs` after it acknowledged `minAcks` entries. */
+function runAndKill(child: Child, minAcks: number, delayMs: number): Promise<Map<number, string>> {
+  child.onAcks(minAcks, () => setTimeout(() => child.process.kill('SIGKILL'), delayMs));
+  child.process.stdin.end('go\n');
+  return child.killed;
 }
 
 t.test(`SIGKILL while 50 clients append, ${ROUNDS} rounds: every acknowledged entry survives`, async (t) => {
@@ -50,9 +78,15 @@ t.test(`SIGKILL while 50 clients append, ${ROUNDS} rounds: every acknowledged en
   const acknowledged = new Map<number, string>();
   let totalAcks = 0;
   let missingTotal = 0;
+  let next = startChild(dir);
+  t.teardown(() => {
+    next.process.kill('SIGKILL');
+  });
   for (let round = 0; round < ROUNDS; round++) {
     // The kill lands anywhere from right after the first acks to well into later batches.
-    const acks = await runAndKill(dir, 1 + Math.floor(Math.random() * 50), Math.floor(Math.random() * 40));
+    const acks = await runAndKill(next, 1 + Math.floor(Math.random() * 50), Math.floor(Math.random() * 40));
+    // The next round's child loads while this round's database is checked; it opens it only after.
+    if (round < ROUNDS - 1) next = startChild(dir);
     totalAcks += acks.size;
     for (const [seq, hash] of acks) acknowledged.set(seq, hash);
     const store = await openLevelStore(join(dir, 'db'));
