@@ -44,6 +44,8 @@ function startNode(cwd: string, port: number): Promise<RunningNode> {
       cwd,
       env: {
         PATH: process.env.PATH,
+        // The test run's compile cache (test-support/compile-cache.ts), if any.
+        NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
         CAGNOTTE_ORIGIN: `http://127.0.0.1:${port}`,
         CAGNOTTE_ALLOW_PRIVATE_ADDRESS: '1',
         CAGNOTTE_LOG_LEVEL: 'warn',
@@ -144,7 +146,7 @@ t.test(
       {
         cwd,
         encoding: 'utf8',
-        env: { PATH: process.env.PATH },
+        env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE },
       },
     );
     t.equal(init.status, 0, init.stderr);

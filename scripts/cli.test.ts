@@ -7,12 +7,14 @@ import t from 'tap';
 import { main } from './cli.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+/** A bare environment for the real processes, with the test run's compile cache (test-support/compile-cache.ts). */
+const ENV = { PATH: process.env.PATH, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE };
 
 function run(args: string[], cwd: string) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH },
+    env: ENV,
   });
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
@@ -155,7 +157,7 @@ t.test(
       [CLI, 'start', '--data', 'node', '--port', String(port), '--host', '127.0.0.1'],
       {
         cwd,
-        env: { PATH: process.env.PATH, CAGNOTTE_LOG_LEVEL: 'warn' },
+        env: { ...ENV, CAGNOTTE_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -231,7 +233,7 @@ t.test(
       {
         cwd,
         encoding: 'utf8',
-        env: { PATH: process.env.PATH },
+        env: ENV,
       },
     );
     t.equal(refused.status, 1);
@@ -248,7 +250,7 @@ t.test(
       [CLI, 'start', '--data', 'node', '--port', String(port), '--host', '127.0.0.1'],
       {
         cwd,
-        env: { PATH: process.env.PATH, CAGNOTTE_LOG_LEVEL: 'warn' },
+        env: { ...ENV, CAGNOTTE_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
