@@ -35,9 +35,21 @@ const VERIFY = fileURLToPath(new URL('../verify.ts', import.meta.url));
 const DEFAULT_ENTRIES = 100_000;
 const INCREMENT = 1_000;
 
+/**
+ * The ledger's make-up. `updates`: mostly Updates, a contribution in 50 and an expense flow every
+ * few batches (the first fixture; signatures dominate). `contributions`: what a collective's
+ * ledger mostly is, donations (60%), expenses filed, approved and paid (9%) and updates (31%),
+ * so that the verifier's per-contribution state and the saved audit state are at their largest.
+ */
+export type Mix = 'updates' | 'contributions';
+
 /** The export file and the checkpoint note INCREMENT entries before its end, built if missing. */
-export async function fixture(entries: number): Promise<{ file: string; since: string }> {
-  const file = join(tmpdir(), `cagnotte-bench-audit-${entries}.jsonl`);
+export async function fixture(
+  entries: number,
+  mix: Mix = 'updates',
+): Promise<{ file: string; since: string }> {
+  const name = mix === 'updates' ? `${entries}` : `${mix}-${entries}`;
+  const file = join(tmpdir(), `cagnotte-bench-audit-${name}.jsonl`);
   const since = `${file}.since`;
   if (existsSync(file) && existsSync(since)) {
     await resumeState(file, since);
@@ -46,23 +58,11 @@ export async function fixture(entries: number): Promise<{ file: string; since: s
   const node = await tempNode('bench-audit');
   try {
     const { ledger } = node.actor;
-    // A realistic mix: contributions, expenses filed, approved and paid, and updates.
+    const fill = mix === 'updates' ? fillUpdates : fillContributions;
     for (let round = 0; ledger.head().size < entries; round++) {
       const size = ledger.head().size;
       if (size === entries - INCREMENT) await writeFile(since, ledger.checkpoint()?.note ?? '');
-      const target = size < entries - INCREMENT ? entries - INCREMENT : entries;
-      if (round % 5 === 1 && size + 3 <= target) {
-        const filed = await ledger.append(expense('20.00', 'account:bob'));
-        await ledger.append(approve(filed.leafHash, 'account:alice'));
-        await ledger.append(pay(filed.leafHash, '20.00'));
-        continue;
-      }
-      const batch = Math.min(500, target - size);
-      await Promise.all(
-        Array.from({ length: batch }, (_, k) =>
-          ledger.append(k % 50 === 0 ? contribution('500.00') : update(size + k)),
-        ),
-      );
+      await fill(ledger, round, size, size < entries - INCREMENT ? entries - INCREMENT : entries);
     }
     // Streamed: a million-entry export is over a gigabyte.
     const out = createWriteStream(`${file}.tmp`);
@@ -78,6 +78,58 @@ export async function fixture(entries: number): Promise<{ file: string; since: s
   }
   await resumeState(file, since);
   return { file, since };
+}
+
+type BenchLedger = Awaited<ReturnType<typeof tempNode>>['actor']['ledger'];
+
+/** One round of the `updates` mix, up to `target` entries. */
+async function fillUpdates(ledger: BenchLedger, round: number, size: number, target: number): Promise<void> {
+  if (round % 5 === 1 && size + 3 <= target) {
+    const filed = await ledger.append(expense('20.00', 'account:bob'));
+    await ledger.append(approve(filed.leafHash, 'account:alice'));
+    await ledger.append(pay(filed.leafHash, '20.00'));
+    return;
+  }
+  const batch = Math.min(500, target - size);
+  await Promise.all(
+    Array.from({ length: batch }, (_, k) =>
+      ledger.append(k % 50 === 0 ? contribution('500.00') : update(size + k)),
+    ),
+  );
+}
+
+/** Expense flows per round of the `contributions` mix: 3 entries each, 45 of 500. */
+const FLOWS = 15;
+
+/**
+ * One round of the `contributions` mix: 500 entries, 300 contributions from many donors and of
+ * varied amounts, 15 expenses filed then approved then paid, 155 updates (fewer at the end).
+ */
+async function fillContributions(
+  ledger: BenchLedger,
+  _round: number,
+  size: number,
+  target: number,
+): Promise<void> {
+  const room = target - size;
+  const flows = room >= 500 ? FLOWS : 0;
+  const singles = Math.min(500 - 3 * flows, room);
+  const filed = await Promise.all([
+    ...Array.from({ length: flows }, (_, k) =>
+      ledger.append(expense(`${20 + k}.00`, `account:member-${k % 7}`)),
+    ),
+    ...Array.from({ length: singles }, (_, k) => {
+      const i = size + k;
+      return ledger.append(
+        k % 455 < 300
+          ? contribution(`${5 + (i % 95)}.${String(i % 100).padStart(2, '0')}`, `Donor ${i % 4099}`)
+          : update(i),
+      );
+    }),
+  ]);
+  const expenses = filed.slice(0, flows);
+  await Promise.all(expenses.map((e) => ledger.append(approve(e.leafHash, 'account:alice'))));
+  await Promise.all(expenses.map((e, k) => ledger.append(pay(e.leafHash, `${20 + k}.00`))));
 }
 
 /**
@@ -202,8 +254,8 @@ export const suite: BenchSuite = {
 };
 
 /** One pass of each measurement, printed: entries/s, ratio to raw verify, peak RSS. */
-export async function run(entries = DEFAULT_ENTRIES): Promise<void> {
-  const { file, since } = await fixture(entries);
+export async function run(entries = DEFAULT_ENTRIES, mix: Mix = 'updates'): Promise<void> {
+  const { file, since } = await fixture(entries, mix);
   const raw = rawVerifier(entries);
   const started = performance.now();
   raw();
@@ -224,8 +276,11 @@ export async function run(entries = DEFAULT_ENTRIES): Promise<void> {
 }
 
 if (import.meta.main) {
-  const entries = Number(process.argv[2] ?? DEFAULT_ENTRIES);
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const entries = Number(positional[0] ?? DEFAULT_ENTRIES);
+  // `--mix=contributions`: the contribution-heavy ledger (see Mix).
+  const mix: Mix = process.argv.includes('--mix=contributions') ? 'contributions' : 'updates';
   // `--fixture`: only build (or find) the export, e.g. ahead of a long run.
-  if (process.argv.includes('--fixture')) console.log(await fixture(entries));
-  else await run(entries);
+  if (process.argv.includes('--fixture')) console.log(await fixture(entries, mix));
+  else await run(entries, mix);
 }
