@@ -15,9 +15,19 @@ export const HASH_SIZE = 32;
 
 const LEAF_PREFIX = new Uint8Array([0x00]);
 
+/**
+ * Where a leaf is prefixed before hashing: an auditor hashes every entry, and a fresh buffer the
+ * size of an entry costs about as much as hashing it (V8 keeps larger typed arrays off its heap).
+ * Backends hash synchronously and keep nothing of their input, so one buffer serves every call.
+ */
+const leafInput = new Uint8Array(64 * 1024 + 1);
+
 /** RFC 9162 §2.1.1: the leaf hash, SHA-256(0x00 || leaf). The prefix keeps leaves and nodes apart. */
 export function hashLeaf(leaf: Uint8Array, backend: CryptoBackend = nobleBackend): Uint8Array {
-  return backend.sha256(concatBytes(LEAF_PREFIX, leaf));
+  if (leaf.length >= leafInput.length) return backend.sha256(concatBytes(LEAF_PREFIX, leaf));
+  leafInput[0] = 0x00;
+  leafInput.set(leaf, 1);
+  return backend.sha256(leafInput.subarray(0, leaf.length + 1));
 }
 
 /** RFC 9162 §2.1.1: an interior node hash, SHA-256(0x01 || left || right). */
