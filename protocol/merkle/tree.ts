@@ -21,6 +21,7 @@ const LEAF_PREFIX = new Uint8Array([0x00]);
  * Backends hash synchronously and keep nothing of their input, so one buffer serves every call.
  */
 const leafInput = new Uint8Array(64 * 1024 + 1);
+const nodeInput = new Uint8Array(1 + 2 * HASH_SIZE);
 
 /** RFC 9162 §2.1.1: the leaf hash, SHA-256(0x00 || leaf). The prefix keeps leaves and nodes apart. */
 export function hashLeaf(leaf: Uint8Array, backend: CryptoBackend = nobleBackend): Uint8Array {
@@ -36,12 +37,19 @@ export function hashChildren(
   right: Uint8Array,
   backend: CryptoBackend = nobleBackend,
 ): Uint8Array {
-  // Hashed once per level of every append and proof check: one allocation, not concatBytes's loop.
-  const input = new Uint8Array(1 + left.length + right.length);
-  input[0] = 0x01;
-  input.set(left, 1);
-  input.set(right, 1 + left.length);
-  return backend.sha256(input);
+  // Hashed once per level of every append and proof check: 65 bytes is past what V8 keeps on its
+  // heap, so the usual two hashes go through one reused buffer (as leaves do, see leafInput).
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    const input = new Uint8Array(1 + left.length + right.length);
+    input[0] = 0x01;
+    input.set(left, 1);
+    input.set(right, 1 + left.length);
+    return backend.sha256(input);
+  }
+  nodeInput[0] = 0x01;
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_SIZE);
+  return backend.sha256(nodeInput);
 }
 
 /** RFC 9162 §2.1.1: the root of the empty tree, SHA-256 of the empty string. */
