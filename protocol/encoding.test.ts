@@ -132,3 +132,32 @@ t.test('concatBytes and bytesEqual', async (t) => {
   t.equal(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3)), false);
   t.equal(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0)), false, 'length differs');
 });
+
+t.test('base64 of long inputs and the lengths around its short path: the same text as Buffer', async (t) => {
+  // 768 bytes make 1,024 digits, the longest text made by String.fromCharCode; each length around
+  // it and around multiples of 3 ends in each kind of last group.
+  const lengths = [0, 1, 2, 3, 4, 5, 765, 766, 767, 768, 769, 770, 771, 6144, 100_000, 1_000_001];
+  let seed = 0x2545f491;
+  for (const length of lengths) {
+    const b = new Uint8Array(length);
+    for (let i = 0; i < length; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      b[i] = seed >>> 24;
+    }
+    const text = toBase64(b);
+    t.equal(text, Buffer.from(b).toString('base64'), `encode ${length} bytes`);
+    t.ok(bytesEqual(fromBase64(text), b), `decode ${length} bytes`);
+  }
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 700, maxLength: 5000 }), (b) => {
+      const text = toBase64(b);
+      return text === Buffer.from(b).toString('base64') && bytesEqual(fromBase64(text), b);
+    }),
+    { numRuns: 50 },
+  );
+  const long = toBase64(new Uint8Array(9000).fill(7));
+  for (const at of [0, 4000, long.length - 5]) {
+    const bad = `${long.slice(0, at)}-${long.slice(at + 1)}`;
+    t.throws(() => fromBase64(bad), EncodingError, `a bad digit at ${at} of a long text`);
+  }
+});
