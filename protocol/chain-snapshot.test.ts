@@ -7,7 +7,8 @@ import { clone, LedgerWriter } from '../test-support/ledger.ts';
 import { mixedLedgerArb, randomLedger } from '../test-support/random-ledger.ts';
 import { ChainVerifier, type StepResult } from './chain.ts';
 import { snapshotDigest } from './chain-snapshot.ts';
-import { toHex } from './encoding.ts';
+import { nobleBackend } from './crypto.ts';
+import { fromBase64, fromHex, toBase64, toHex } from './encoding.ts';
 import type { JsonObject } from './jcs.ts';
 
 const step = (r: StepResult) =>
@@ -20,6 +21,30 @@ function walk(verifier: ChainVerifier, entries: readonly unknown[]) {
 /** A JSON round trip, as a file would give it back. */
 const reread = (snapshot: JsonObject): unknown => JSON.parse(JSON.stringify(snapshot));
 
+/**
+ * The same state in version 1's layout, as snapshots saved before version 2 hold it: objects of
+ * hex leaf hashes to decimal amounts and of fact keys to hashes, digested again.
+ */
+function version1(snapshot: JsonObject): JsonObject {
+  const packed = snapshot.contributions as { keys: string; amounts: string };
+  const keys = fromBase64(packed.keys);
+  const amounts = fromBase64(packed.amounts);
+  const view = new DataView(amounts.buffer, amounts.byteOffset, amounts.byteLength);
+  const contributions: JsonObject = {};
+  for (let i = 0; i < amounts.length / 8; i++)
+    contributions[toHex(keys.subarray(32 * i, 32 * i + 32))] = view.getBigUint64(8 * i, true).toString();
+  const facts = snapshot.once as { keys: string; values: string; other: JsonObject };
+  const factKeys = fromBase64(facts.keys);
+  const factValues = fromBase64(facts.values);
+  const once: JsonObject = {};
+  for (let i = 0; i < factKeys.length / 32; i++)
+    once[`hostEntry ${toHex(factKeys.subarray(32 * i, 32 * i + 32))}`] = toHex(
+      factValues.subarray(32 * i, 32 * i + 32),
+    );
+  const old: JsonObject = { ...snapshot, version: 1, contributions, once: { ...once, ...facts.other } };
+  return { ...old, digest: snapshotDigest(old, nobleBackend) };
+}
+
 function resumed(snapshot: unknown): ChainVerifier {
   const r = ChainVerifier.resume(snapshot);
   if (!r.ok) throw new Error(`resume refused: ${r.reason.problem}`);
@@ -27,8 +52,9 @@ function resumed(snapshot: unknown): ChainVerifier {
 }
 
 t.test('resuming at any cut gives the same steps, summary and final state', async (t) => {
+  let packed = 0;
   fc.assert(
-    fc.property(mixedLedgerArb, fc.nat(), fc.nat(), (actions, cutSeed, dropSeed) => {
+    fc.property(mixedLedgerArb, fc.nat(), fc.nat(), fc.boolean(), (actions, cutSeed, dropSeed, old) => {
       const entries: unknown[] = randomLedger(actions).writer.entries;
       const n = cutSeed % (entries.length + 1);
       // Half the runs drop an entry after the cut: the failure must be the same too.
@@ -39,7 +65,11 @@ t.test('resuming at any cut gives the same steps, summary and final state', asyn
       const wholeSteps = walk(whole, entries);
       const first = new ChainVerifier();
       walk(first, entries.slice(0, n));
-      const second = resumed(reread(first.snapshot()));
+      const snapshot = first.snapshot();
+      const contributions = snapshot.contributions as { keys: string };
+      if (contributions.keys.length > 0) packed++;
+      // Half the runs resume from the version 1 layout of the same state.
+      const second = resumed(reread(old ? version1(snapshot) : snapshot));
       const rest = walk(second, entries.slice(n));
       t.same(rest, wholeSteps.slice(n));
       t.same(second.failure, whole.failure);
@@ -49,6 +79,7 @@ t.test('resuming at any cut gives the same steps, summary and final state', asyn
     }),
     { numRuns: 40 },
   );
+  t.ok(packed > 0, 'some snapshots hold contributions');
 });
 
 t.test('a snapshot of an empty verifier resumes at the genesis', async (t) => {
@@ -95,16 +126,72 @@ t.test('an edited snapshot is not silently trusted', async (t) => {
     if (!r.ok) t.match(r.reason, { type: 'snapshotInvalid', problem }, label);
   };
   refused('a raised balance', (s) => (s.balance = `${BigInt(s.balance as string) + 100n}`), false, /digest/);
-  refused('a dropped contribution', (s) => (s.contributions = {}), false, /digest/);
+  refused('a dropped contribution', (s) => (s.contributions = { keys: '', amounts: '' }), false, /digest/);
+  const contributions = good.contributions as { keys: string; amounts: string };
+  t.ok(contributions.keys.length > 0, 'the snapshot holds contributions');
+  refused(
+    'a changed amount',
+    (s) => {
+      const amounts = fromBase64(contributions.amounts);
+      amounts[0] = (amounts[0] as number) ^ 1;
+      (s.contributions as { amounts: string }).amounts = toBase64(amounts);
+    },
+    false,
+    /digest/,
+  );
+  refused(
+    'packed contributions that are not base64',
+    (s) => ((s.contributions as { keys: string }).keys = contributions.keys.replace(/.$/, '-')),
+    true,
+    /keys is not base64/,
+  );
+  refused(
+    'a key cut short',
+    (s) =>
+      ((s.contributions as { keys: string }).keys = toBase64(fromBase64(contributions.keys).subarray(4))),
+    true,
+    /32-byte key/,
+  );
+  refused(
+    'a contribution recorded twice',
+    (s) => {
+      const key = fromHex(writer.hash(1));
+      s.contributions = {
+        keys: toBase64(Uint8Array.from([...key, ...key])),
+        amounts: toBase64(new Uint8Array(16)),
+      };
+    },
+    true,
+    /twice/,
+  );
   refused('a size that is not the head', (s) => (s.size = n + 1), true, /nextSeq/);
   refused('a float amount', (s) => (s.balance = '1.5'), true, /minor units/);
   // Held as a float64 once resumed (leaf-maps.ts): more than an amount can be is refused, not rounded.
+  const tooMuch = new Uint8Array(8);
+  new DataView(tooMuch.buffer).setBigUint64(0, 1_000_000_000_000_000n, true);
   refused(
     'a contribution larger than any amount',
-    (s) => (s.contributions = { [writer.hash(1)]: '1000000000000000' }),
+    (s) => (s.contributions = { keys: toBase64(fromHex(writer.hash(1))), amounts: toBase64(tooMuch) }),
+    true,
+    /more than/,
+  );
+  refused(
+    'a version 1 contribution larger than any amount',
+    (s) => {
+      Object.assign(s, version1(s as JsonObject), {
+        contributions: { [writer.hash(1)]: '1000000000000000' },
+      });
+    },
     true,
     /more than an amount/,
   );
+  refused(
+    'a version 1 snapshot edited',
+    (s) => Object.assign(s, version1(s as JsonObject), { balance: `${BigInt(s.balance as string) + 1n}` }),
+    false,
+    /digest/,
+  );
+  t.ok(ChainVerifier.resume(version1(good as JsonObject)).ok, 'the same state as version 1 resumes');
   refused('a head with an extra field', (s) => (s.head.extra = 1), true, /head field/);
   refused('not a snapshot', (s) => (s.type = 'Other'), true, /chain snapshot/);
   const other = ChainVerifier.resume(good, { actor: 'https://evil.example/actors/x' });

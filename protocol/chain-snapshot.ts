@@ -1,9 +1,12 @@
 /**
  * The chain verifier's complete state as plain JSON, so that an auditor who verified entries
  * [0, n) can later verify [n, m) alone and reach exactly the verdict and state of one walk over
- * [0, m). Hashes are hex, amounts decimal strings of minor units; the maps (open expenses,
- * contributions with what remains of them, facts recorded once, a host's members) grow with the
- * ledger, so they are kept as flat objects rather than lists of records.
+ * [0, m). Hashes are hex, amounts decimal strings of minor units. The two records that grow with
+ * every donation and receipt, contributions with what remains of them and `hostEntry` facts, are
+ * packed (version 2): base64 of the leaf-maps.ts bytes, 32 bytes a hash and 8 an amount, because
+ * as objects of hex keys (version 1, still read) a ledger of 520,000 contributions took over 30 s
+ * to save and as long to resume, mostly canonicalizing half a million keys for the digest. The
+ * smaller maps (open expenses, other facts recorded once, a host's members) stay flat objects.
  *
  * A snapshot is the auditor's own memory, not evidence: it names the size and the leaf hash it
  * was taken at (`size`, `head.prevHash`) so that the caller can tie it to a checkpoint it has
@@ -13,16 +16,17 @@
  * checked against the snapshot's head and tree.
  */
 import type { CryptoBackend } from './crypto.ts';
-import { toHex } from './encoding.ts';
+import { EncodingError, fromBase64, toBase64, toHex } from './encoding.ts';
 import type { ChainHead } from './entry/build.ts';
 import type { EntryKind } from './entry/types.ts';
 import type { BudgetSummary, ExpenseState, Totals } from './fold.ts';
 import { canonicalBytes, type JsonObject } from './jcs.ts';
+import { LeafAmounts, OnceRecords } from './leaf-maps.ts';
 import { MAX_MINOR_UNITS } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
 
-/** Version of the snapshot format. */
-export const CHAIN_SNAPSHOT_VERSION = 1;
+/** Version of the snapshot format written; version 1 (contributions and facts as objects) is still read. */
+export const CHAIN_SNAPSHOT_VERSION = 2;
 
 /** An open expense as the verifier tracks it. */
 export interface SnapshotExpense {
@@ -72,10 +76,8 @@ export function encodeChainState(state: ChainState, backend: CryptoBackend): Jso
         e.by === undefined ? [e.state, e.amount.toString()] : [e.state, e.amount.toString(), e.by],
       ]),
     ),
-    contributions: Object.fromEntries(
-      Array.from(state.contributions, ([h, left]) => [h, left.toString()] as const),
-    ),
-    once: Object.fromEntries(state.once),
+    contributions: packContributions(state.contributions),
+    once: packOnce(state.once),
     members: Object.fromEntries(state.members),
   };
   if (state.head !== undefined) body.head = { ...state.head } as unknown as JsonObject;
@@ -88,6 +90,26 @@ export function encodeChainState(state: ChainState, backend: CryptoBackend): Jso
     };
   }
   return { ...body, digest: snapshotDigest(body, backend) };
+}
+
+function packContributions(records: Iterable<readonly [string, bigint]>): JsonObject {
+  let map = records instanceof LeafAmounts ? records : undefined;
+  if (map === undefined) {
+    map = new LeafAmounts();
+    for (const [hash, left] of records) map.set(hash, left);
+  }
+  const { keys, amounts } = map.toBytes();
+  return { keys: toBase64(keys), amounts: toBase64(amounts) };
+}
+
+function packOnce(records: Iterable<readonly [string, string]>): JsonObject {
+  let map = records instanceof OnceRecords ? records : undefined;
+  if (map === undefined) {
+    map = new OnceRecords();
+    for (const [key, first] of records) map.set(key, first);
+  }
+  const { keys, values, other } = map.toBytes();
+  return { keys: toBase64(keys), values: toBase64(values), other: Object.fromEntries(other) };
 }
 
 /** Hex SHA-256 of the JCS bytes of a snapshot without its `digest`. */
@@ -125,6 +147,60 @@ function text(value: unknown, path: string): string {
 function hash(value: unknown, path: string): string {
   if (typeof value !== 'string' || !HEX_HASH.test(value)) fail(`${path} is not a hex hash`);
   return value;
+}
+
+function bytes(value: unknown, path: string): Uint8Array {
+  if (typeof value !== 'string') fail(`${path} is not base64`);
+  try {
+    return fromBase64(value);
+  } catch (error) {
+    if (error instanceof EncodingError) fail(`${path} is not base64`);
+    throw error;
+  }
+}
+
+/** Runs a leaf-maps.ts loader, whose RangeError says what is wrong with the bytes. */
+function loaded<T>(path: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof RangeError) fail(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+function unpackContributions(value: unknown): LeafAmounts {
+  const c = record(value, '/contributions');
+  const keys = bytes(c.keys, '/contributions/keys');
+  const amounts = bytes(c.amounts, '/contributions/amounts');
+  // What is left of a contribution is never more than an amount can be.
+  return loaded('/contributions', () => LeafAmounts.fromBytes(keys, amounts, Number(MAX_MINOR_UNITS)));
+}
+
+function unpackOnce(value: unknown): OnceRecords {
+  const o = record(value, '/once');
+  const keys = bytes(o.keys, '/once/keys');
+  const values = bytes(o.values, '/once/values');
+  const other = objectOnce(o.other, '/once/other');
+  return loaded('/once', () => OnceRecords.fromBytes(keys, values, other));
+}
+
+/** Version 1's contributions: an object of hex leaf hashes to minor units. */
+function objectContributions(value: unknown): Map<string, bigint> {
+  const contributions = new Map<string, bigint>();
+  for (const [key, left] of Object.entries(record(value, '/contributions'))) {
+    const amount = minor(left, `/contributions/${key}`);
+    if (amount > MAX_MINOR_UNITS) fail(`/contributions/${key} is more than an amount`);
+    contributions.set(hash(key, '/contributions'), amount);
+  }
+  return contributions;
+}
+
+function objectOnce(value: unknown, path: string): Map<string, string> {
+  const once = new Map<string, string>();
+  for (const [key, first] of Object.entries(record(value, path)))
+    once.set(key, hash(first, `${path}/${key}`));
+  return once;
 }
 
 function decodeTotals(value: unknown, path: string): Totals {
@@ -180,8 +256,8 @@ function decodeHead(value: unknown, position: number): ChainHead {
 export function decodeChainState(value: unknown, backend: CryptoBackend): SnapshotDecode {
   try {
     const s = record(value, '');
-    if (s.type !== 'ChainSnapshot' || s.version !== CHAIN_SNAPSHOT_VERSION)
-      fail(`not a version ${CHAIN_SNAPSHOT_VERSION} chain snapshot`);
+    if (s.type !== 'ChainSnapshot' || (s.version !== 1 && s.version !== CHAIN_SNAPSHOT_VERSION))
+      fail(`not a version 1 or ${CHAIN_SNAPSHOT_VERSION} chain snapshot`);
     if (typeof s.digest !== 'string' || s.digest !== snapshotDigest(s as JsonObject, backend))
       fail('the digest does not match the content');
     const position = s.size;
@@ -206,16 +282,11 @@ export function decodeChainState(value: unknown, backend: CryptoBackend): Snapsh
         ...(item.length === 3 ? { by: text(item[2], path) } : {}),
       });
     }
-    const contributions = new Map<string, bigint>();
-    for (const [key, left] of Object.entries(record(s.contributions, '/contributions'))) {
-      const amount = minor(left, `/contributions/${key}`);
-      // What is left of a contribution is never more than an amount can be.
-      if (amount > MAX_MINOR_UNITS) fail(`/contributions/${key} is more than an amount`);
-      contributions.set(hash(key, '/contributions'), amount);
-    }
-    const once = new Map<string, string>();
-    for (const [key, first] of Object.entries(record(s.once, '/once')))
-      once.set(key, hash(first, `/once/${key}`));
+    const packed = s.version === CHAIN_SNAPSHOT_VERSION;
+    const contributions = packed
+      ? unpackContributions(s.contributions)
+      : objectContributions(s.contributions);
+    const once = packed ? unpackOnce(s.once) : objectOnce(s.once, '/once');
     const members = new Map<string, string>();
     for (const [key, joined] of Object.entries(record(s.members, '/members')))
       members.set(key, hash(joined, `/members/${key}`));

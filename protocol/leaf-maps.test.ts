@@ -94,3 +94,53 @@ t.test('OnceRecords answers as a Map of claim keys to leaf hashes', async (t) =>
   t.equal(compact.get('received nothing'), undefined);
   t.throws(() => compact.set(`hostEntry ${leaf(7)}`, 'not a hash'), RangeError);
 });
+
+t.test('LeafAmounts as bytes: hashes as written, amounts little-endian, back to the same map', async (t) => {
+  const map = new LeafAmounts();
+  const amounts = [0n, 1n, 0xffffffffn, 0x100000000n, MAX_MINOR_UNITS, BigInt(Number.MAX_SAFE_INTEGER)];
+  for (let i = 0; i < 2000; i++) map.set(leaf(i), amounts[i % amounts.length] as bigint);
+  const { keys, amounts: packed } = map.toBytes();
+  t.equal(keys.length, 2000 * 32);
+  t.equal(toHex(keys.subarray(32, 64)), leaf(1), 'a key is the hash bytes');
+  t.equal(toHex(packed.subarray(24, 32)), '0000000001000000', '2^32, little-endian');
+  const back = LeafAmounts.fromBytes(keys, packed);
+  t.same([...back], [...map], 'the same records in the same order');
+  t.equal(back.get(leaf(1999)), map.get(leaf(1999)), 'found through the rebuilt index');
+  back.set(leaf(2000), 5n);
+  t.equal(back.get(leaf(2000)), 5n, 'and still grows');
+  t.same([...LeafAmounts.fromBytes(new Uint8Array(0), new Uint8Array(0))], [], 'empty');
+
+  t.throws(() => LeafAmounts.fromBytes(keys, packed, Number(MAX_MINOR_UNITS)), /more than/, 'over the limit');
+  t.throws(() => LeafAmounts.fromBytes(keys.subarray(0, 64), packed.subarray(0, 8)), RangeError, 'lengths');
+  t.throws(
+    () => LeafAmounts.fromBytes(keys.subarray(0, 40), packed.subarray(0, 10)),
+    RangeError,
+    'partial key',
+  );
+  const twice = new Uint8Array(64);
+  twice.set(keys.subarray(0, 32));
+  twice.set(keys.subarray(0, 32), 32);
+  t.throws(() => LeafAmounts.fromBytes(twice, packed.subarray(0, 16)), /twice/, 'a key twice');
+  const over = packed.slice(0, 8);
+  over[6] = 0x20; // 2^53
+  t.throws(() => LeafAmounts.fromBytes(keys.subarray(0, 32), over), /more than/, 'over 2^53 - 1');
+});
+
+t.test('OnceRecords as bytes and other facts, back to the same facts', async (t) => {
+  const facts = new OnceRecords();
+  for (let i = 0; i < 1500; i++) facts.set(`hostEntry ${leaf(-i)}`, leaf(i));
+  facts.set('received bank-transfer 2026-01-10 #7', leaf(1));
+  const { keys, values, other } = facts.toBytes();
+  t.equal(toHex(values.subarray(0, 32)), leaf(0), 'a value is the hash bytes');
+  t.same([...other], [['received bank-transfer 2026-01-10 #7', leaf(1)]], 'only the text facts');
+  const back = OnceRecords.fromBytes(keys, values, other);
+  t.same([...back], [...facts], 'the same facts in the same order');
+  t.equal(back.get(`hostEntry ${leaf(-1499)}`), leaf(1499));
+  // A host entry among the text facts is not lost: it joins the hashed ones.
+  const moved = OnceRecords.fromBytes(keys.subarray(0, 32), values.subarray(0, 32), [
+    [`hostEntry ${leaf(-1)}`, leaf(1)],
+  ]);
+  t.equal(moved.get(`hostEntry ${leaf(-1)}`), leaf(1));
+  t.equal(moved.size, 2);
+  t.throws(() => OnceRecords.fromBytes(keys, values.subarray(32), []), RangeError, 'lengths');
+});

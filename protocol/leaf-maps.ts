@@ -50,6 +50,32 @@ function grown<T extends Uint32Array | Float64Array>(array: T, length: number): 
   return next;
 }
 
+/** The first `count` words as big-endian bytes: a key's bytes are the hash's. */
+function wordsToBytes(words: Uint32Array, count: number): Uint8Array {
+  const out = new Uint8Array(count * 4);
+  for (let w = 0, o = 0; w < count; w++, o += 4) {
+    const word = words[w] as number;
+    out[o] = word >>> 24;
+    out[o + 1] = (word >>> 16) & 0xff;
+    out[o + 2] = (word >>> 8) & 0xff;
+    out[o + 3] = word & 0xff;
+  }
+  return out;
+}
+
+/** Big-endian bytes as words, in an array of at least `length` words. */
+function bytesToWords(bytes: Uint8Array, length: number): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(Math.max(length, bytes.length / 4));
+  for (let w = 0, i = 0; i < bytes.length; w++, i += 4)
+    out[w] =
+      (((bytes[i] as number) << 24) |
+        ((bytes[i + 1] as number) << 16) |
+        ((bytes[i + 2] as number) << 8) |
+        (bytes[i + 3] as number)) >>>
+      0;
+  return out;
+}
+
 /**
  * Records in insertion order (keys packed in one array) and an open-addressing index of record
  * numbers. The bucket is the key's first word: keys are SHA-256 outputs, and a ledger that ground
@@ -81,6 +107,28 @@ class HashKeys {
     if (this.count * 2 > this.#slots.length) this.#rehash(this.#slots.length * 2);
     else this.#place(record);
     return record;
+  }
+
+  /** The keys as hash bytes, 32 a record in order. */
+  toBytes(): Uint8Array {
+    return wordsToBytes(this.keys, this.count * WORDS);
+  }
+
+  /** Replaces an empty index by the keys in `bytes` (32 a record); a RangeError on a repeated key. */
+  load(bytes: Uint8Array): void {
+    if (this.count !== 0) throw new RangeError('only an empty map loads records');
+    if (bytes.length % (WORDS * 4) !== 0) throw new RangeError('keys of 32 bytes each');
+    const count = bytes.length / (WORDS * 4);
+    this.keys = bytesToWords(bytes, Math.max(16, count) * WORDS);
+    this.count = count;
+    let size = this.#slots.length;
+    while (count * 2 > size) size *= 2;
+    this.#slots = new Int32Array(size);
+    for (let record = 0; record < count; record++) {
+      this.scratch.set(this.keys.subarray(record * WORDS, (record + 1) * WORDS));
+      if (this.find() >= 0) throw new RangeError('a key recorded twice');
+      this.#place(record);
+    }
   }
 
   #equal(record: number): boolean {
@@ -143,6 +191,44 @@ export class LeafAmounts implements Iterable<[string, bigint]> {
     for (let record = 0; record < this.#keys.count; record++)
       yield [formatHash(this.#keys.keys, record * WORDS), BigInt(this.#amounts[record] as number)];
   }
+
+  /**
+   * Every record as bytes, in the order first set: the leaf hashes (32 bytes each) and the amounts
+   * (8 bytes each, an unsigned little-endian integer), for a compact saved state.
+   */
+  toBytes(): { keys: Uint8Array; amounts: Uint8Array } {
+    const count = this.#keys.count;
+    const amounts = new Uint8Array(count * 8);
+    const view = new DataView(amounts.buffer);
+    for (let record = 0; record < count; record++) {
+      const amount = this.#amounts[record] as number;
+      const high = Math.floor(amount / 2 ** 32);
+      view.setUint32(record * 8, amount - high * 2 ** 32, true);
+      view.setUint32(record * 8 + 4, high, true);
+    }
+    return { keys: this.#keys.toBytes(), amounts };
+  }
+
+  /**
+   * The records {@link toBytes} gave; a RangeError for lengths that do not match, a key twice, or
+   * an amount over `max` (at most 2^53 − 1).
+   */
+  static fromBytes(keys: Uint8Array, amounts: Uint8Array, max = Number.MAX_SAFE_INTEGER): LeafAmounts {
+    if (amounts.length * 4 !== keys.length) throw new RangeError('one 8-byte amount per 32-byte key');
+    const map = new LeafAmounts();
+    const count = amounts.length / 8;
+    const values = new Float64Array(Math.max(16, count));
+    const view = new DataView(amounts.buffer, amounts.byteOffset, amounts.byteLength);
+    for (let record = 0; record < count; record++) {
+      const amount = view.getUint32(record * 8 + 4, true) * 2 ** 32 + view.getUint32(record * 8, true);
+      if (amount > max || amount > Number.MAX_SAFE_INTEGER)
+        throw new RangeError(`amount ${record} is more than ${max}`);
+      values[record] = amount;
+    }
+    map.#keys.load(keys);
+    map.#amounts = values;
+    return map;
+  }
 }
 
 const HOST_ENTRY = 'hostEntry ';
@@ -185,6 +271,36 @@ export class OnceRecords implements Iterable<[string, string]> {
     }
     this.#values.set(this.#value, record * WORDS);
     return this;
+  }
+
+  /**
+   * The `hostEntry` facts as bytes, in the order first set: the hashes they name and the leaf
+   * hashes that recorded them, 32 bytes each; the other facts as they are.
+   */
+  toBytes(): { keys: Uint8Array; values: Uint8Array; other: ReadonlyMap<string, string> } {
+    const count = this.#keys.count;
+    return {
+      keys: this.#keys.toBytes(),
+      values: wordsToBytes(this.#values, count * WORDS),
+      other: this.#other,
+    };
+  }
+
+  /**
+   * The facts {@link toBytes} gave; a RangeError for lengths that do not match or a key twice.
+   * The other facts are set one by one, so a `hostEntry` among them lands with the hashed ones.
+   */
+  static fromBytes(
+    keys: Uint8Array,
+    values: Uint8Array,
+    other: Iterable<readonly [string, string]>,
+  ): OnceRecords {
+    if (values.length !== keys.length) throw new RangeError('one 32-byte value per 32-byte key');
+    const records = new OnceRecords();
+    records.#keys.load(keys);
+    records.#values = bytesToWords(values, Math.max(16, values.length / 32) * WORDS);
+    for (const [key, leafHash] of other) records.set(key, leafHash);
+    return records;
   }
 
   /** Every fact, the hashed ones first. */
