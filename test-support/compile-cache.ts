@@ -13,6 +13,6 @@ import { fileURLToPath } from 'node:url';
 
 const directory =
   process.env.NODE_COMPILE_CACHE ?? fileURLToPath(new URL('../.tap/compile-cache', import.meta.url));
-const enabled = enableCompileCache(directory);
-// Child processes that inherit the environment use the same cache.
-if (enabled.directory !== undefined) process.env.NODE_COMPILE_CACHE = enabled.directory;
+// Child processes that inherit the environment use the same cache (Node adds its version to the
+// path itself, so the base directory is what they are given).
+if (enableCompileCache(directory).directory !== undefined) process.env.NODE_COMPILE_CACHE = directory;
