@@ -162,8 +162,8 @@ export class ChainVerifier {
     verifier.#balance = state.balance;
     if (state.budget !== undefined) verifier.#budget = BudgetFold.resume(state.budget);
     for (const [k, v] of state.expenses) verifier.#expenses.set(k, { ...v });
-    for (const [k, v] of state.contributions) verifier.#contributions.set(k, v);
-    for (const [k, v] of state.once) verifier.#once.set(k, v);
+    verifier.#contributions.setAll(state.contributions);
+    verifier.#once.setAll(state.once);
     for (const [k, v] of state.members) verifier.#members.set(k, v);
     // The current key and the host's key are the head's; decodeChainState checked both decode.
     if (head !== undefined) {

@@ -57,8 +57,15 @@ export function fromHex(hex: string): Uint8Array {
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 /** ASCII code of each base64 digit. */
 const B64_CODE = Uint8Array.from(B64, (c) => c.charCodeAt(0));
-/** Digit value of each UTF-16 code unit, -1 for anything outside the alphabet (one lookup, no branch). */
-const B64_VALUE = new Int8Array(65536).fill(-1);
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+/** The two digits of each 12-bit value, as one 16-bit word that stores them in order. */
+const B64_PAIR = Uint16Array.from({ length: 4096 }, (_, n) => {
+  const first = B64_CODE[n >>> 6] as number;
+  const second = B64_CODE[n & 63] as number;
+  return LITTLE_ENDIAN ? first | (second << 8) : (first << 8) | second;
+});
+/** Digit value of each byte, -1 for anything outside the alphabet (one lookup, no branch). */
+const B64_VALUE = new Int8Array(256).fill(-1);
 for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
 const PAD = 61; // '='
 const asciiDecoder = new TextDecoder();
@@ -82,15 +89,16 @@ function fromCodes(codes: Uint8Array): string {
 export function toBase64(bytes: Uint8Array): string {
   const length = bytes.length;
   const out = new Uint8Array(Math.ceil(length / 3) * 4);
+  // Two digits (12 bits) per store into a 16-bit view of the output, in the machine's byte order.
+  const pairs = new Uint16Array(out.buffer);
   let i = 0;
-  let o = 0;
+  let p = 0;
   for (const end = length - 2; i < end; i += 3) {
     const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out[o++] = B64_CODE[n >>> 18] as number;
-    out[o++] = B64_CODE[(n >>> 12) & 63] as number;
-    out[o++] = B64_CODE[(n >>> 6) & 63] as number;
-    out[o++] = B64_CODE[n & 63] as number;
+    pairs[p++] = B64_PAIR[n >>> 12] as number;
+    pairs[p++] = B64_PAIR[n & 4095] as number;
   }
+  let o = p * 2;
   const rest = length - i;
   if (rest > 0) {
     const n = ((bytes[i] as number) << 16) | (rest === 2 ? (bytes[i + 1] as number) << 8 : 0);
@@ -110,17 +118,21 @@ export function fromBase64(text: string): Uint8Array {
   const length = text.length;
   if (length % 4 !== 0) throw new EncodingError('invalid base64 length');
   if (length === 0) return new Uint8Array(0);
-  const padding = text.charCodeAt(length - 1) !== PAD ? 0 : text.charCodeAt(length - 2) === PAD ? 2 : 1;
+  // Read as bytes: indexing a typed array is several times faster than charCodeAt on a long
+  // string, and any non-ASCII character becomes bytes over 127, which are no digit.
+  const codes = textEncoder.encode(text);
+  if (codes.length !== length) throw new EncodingError('invalid base64 character');
+  const padding = codes[length - 1] !== PAD ? 0 : codes[length - 2] === PAD ? 2 : 1;
   const out = new Uint8Array((length / 4) * 3 - padding);
   // Every group but the last has four digits: a negative value anywhere marks a bad character.
   let bad = 0;
   let o = 0;
   const full = length - 4;
   for (let i = 0; i < full; i += 4) {
-    const a = B64_VALUE[text.charCodeAt(i)] as number;
-    const b = B64_VALUE[text.charCodeAt(i + 1)] as number;
-    const c = B64_VALUE[text.charCodeAt(i + 2)] as number;
-    const d = B64_VALUE[text.charCodeAt(i + 3)] as number;
+    const a = B64_VALUE[codes[i] as number] as number;
+    const b = B64_VALUE[codes[i + 1] as number] as number;
+    const c = B64_VALUE[codes[i + 2] as number] as number;
+    const d = B64_VALUE[codes[i + 3] as number] as number;
     bad |= a | b | c | d;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >>> 16;
@@ -128,10 +140,10 @@ export function fromBase64(text: string): Uint8Array {
     out[o++] = n & 255;
   }
   if (bad < 0) throw new EncodingError('invalid base64 character');
-  const a = B64_VALUE[text.charCodeAt(full)] as number;
-  const b = B64_VALUE[text.charCodeAt(full + 1)] as number;
-  const c = padding === 2 ? 0 : (B64_VALUE[text.charCodeAt(full + 2)] as number);
-  const d = padding >= 1 ? 0 : (B64_VALUE[text.charCodeAt(full + 3)] as number);
+  const a = B64_VALUE[codes[full] as number] as number;
+  const b = B64_VALUE[codes[full + 1] as number] as number;
+  const c = padding === 2 ? 0 : (B64_VALUE[codes[full + 2] as number] as number);
+  const d = padding >= 1 ? 0 : (B64_VALUE[codes[full + 3] as number] as number);
   if ((a | b | c | d) < 0) throw new EncodingError('invalid base64 character');
   const n = (a << 18) | (b << 12) | (c << 6) | d;
   if (padding === 2 && (n & 0xffff) !== 0) throw new EncodingError('non-canonical base64');
