@@ -37,6 +37,8 @@ async function freePort(): Promise<number> {
 
 const ENV = {
   PATH: process.env.PATH,
+  // The test run's compile cache (test-support/compile-cache.ts): each process loads the whole node.
+  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
   CAGNOTTE_ALLOW_PRIVATE_ADDRESS: '1',
   CAGNOTTE_LOG_LEVEL: 'warn',
 };
