@@ -27,10 +27,10 @@ import { ledgerSublevels } from '../ledger/layout.ts';
 import { checkpointOrigin, type LedgerService } from '../ledger/service.ts';
 import { jsonValue, seqKey } from '../storage/codec.ts';
 import type { BatchOp, Store } from '../storage/types.ts';
+import { lineBatches } from './lines.ts';
 
 export const MULTIKEY_CONTEXT = 'https://w3id.org/security/multikey/v1';
 /** Longest line an import accepts: a 64 KiB leaf, or an actor document with many keys. */
-const MAX_LINE_BYTES = 1024 * 1024;
 const NEWLINE = utf8('\n');
 
 interface Multikey {
@@ -120,34 +120,7 @@ function line(bytes: Uint8Array): Uint8Array {
 
 /** Splits a byte stream into lines (without their newline), refusing overlong ones. */
 export async function* splitLines(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  let pending: Uint8Array[] = [];
-  let pendingLength = 0;
-  for await (const chunk of chunks) {
-    let start = 0;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
-      const part = chunk.subarray(start, i);
-      yield pending.length === 0 ? part : concat([...pending, part], pendingLength + part.length);
-      pending = [];
-      pendingLength = 0;
-      start = i + 1;
-    }
-    if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
-      pendingLength += chunk.length - start;
-      if (pendingLength > MAX_LINE_BYTES) throw invalid('a line is longer than 1 MiB');
-    }
-  }
-  if (pendingLength > 0) throw invalid('the file does not end with a newline (truncated?)');
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  for await (const lines of lineBatches(chunks, (problem) => invalid(problem))) yield* lines;
 }
 
 function invalid(problem: string, details: Record<string, unknown> = {}): AppError {

@@ -1,15 +1,12 @@
 /**
- * Export lines a chunk at a time, and each line decoded and parsed. The auditor's walk spends a few
- * microseconds per entry on anything per line, and node/export/bulk.ts's splitLines hands lines out
- * one promise each: here a chunk's complete lines come out together and are handed out
- * synchronously by the caller. The limits and their words are splitLines's.
+ * Export lines a chunk at a time (node/export/lines.ts), and each line decoded and parsed. The
+ * auditor's walk spends a few microseconds per entry on anything per line, so a chunk's complete
+ * lines come out together and are handed out synchronously by the caller, not one promise each.
  */
 import { isUtf8 } from 'node:buffer';
+import { lineBatches as splitBatches } from '../../node/export/lines.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import type { SourceEntry } from './sources.ts';
-
-/** Longest line, as an import accepts it. */
-const MAX_LINE_BYTES = 1024 * 1024;
 
 /** A file that is not lines (a line too long, no final newline); `problem` says which. */
 export class LineError extends Error {
@@ -17,37 +14,8 @@ export class LineError extends Error {
 }
 
 /** Splits a byte stream into batches of lines (without their newline), refusing overlong ones. */
-export async function* lineBatches(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array[]> {
-  let pending: Uint8Array[] = [];
-  let pendingLength = 0;
-  for await (const chunk of chunks) {
-    const lines: Uint8Array[] = [];
-    let start = 0;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
-      const part = chunk.subarray(start, i);
-      lines.push(pending.length === 0 ? part : join([...pending, part], pendingLength + part.length));
-      pending = [];
-      pendingLength = 0;
-      start = i + 1;
-    }
-    if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
-      pendingLength += chunk.length - start;
-      if (pendingLength > MAX_LINE_BYTES) throw new LineError('a line is longer than 1 MiB');
-    }
-    if (lines.length > 0) yield lines;
-  }
-  if (pendingLength > 0) throw new LineError('the file does not end with a newline (truncated?)');
-}
-
-function join(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+export function lineBatches(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array[]> {
+  return splitBatches(chunks, (problem) => new LineError(problem));
 }
 
 /** A line parsed as JSON, or undefined when it is not (UTF-8 decoded strictly). */
