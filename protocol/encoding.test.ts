@@ -155,9 +155,12 @@ t.test('base64 of long inputs and the lengths around its short path: the same te
     }),
     { numRuns: 50 },
   );
-  const long = toBase64(new Uint8Array(9000).fill(7));
-  for (const at of [0, 4000, long.length - 5]) {
+  // 133,336 digits, read in three chunks of at most 65,536: a bad digit in each is seen.
+  const long = toBase64(new Uint8Array(100_002).fill(7));
+  for (const at of [0, 4000, 65535, 65536, 70000, long.length - 5, long.length - 1]) {
     const bad = `${long.slice(0, at)}-${long.slice(at + 1)}`;
     t.throws(() => fromBase64(bad), EncodingError, `a bad digit at ${at} of a long text`);
+    const wide = `${long.slice(0, at)}é${long.slice(at + 1)}`;
+    t.throws(() => fromBase64(wide), EncodingError, `a non-ASCII character at ${at} of a long text`);
   }
 });
