@@ -167,7 +167,16 @@ export async function fund(s: Story, amount: string, name = 'Alice') {
 }
 
 /** Files an expense (by a member) and approves it (by an admin); answers its leaf hash. */
-export async function approvedExpense(s: Story, amount: string, title = 'Solder and flux'): Promise<string> {
+export function approvedExpense(s: Story, amount: string, title = 'Solder and flux'): Promise<string> {
+  return approveOn(s.collective, amount, title);
+}
+
+/** Files an expense on `ledger` (by a member) and approves it (by an admin); answers its leaf hash. */
+export async function approveOn(
+  ledger: LedgerService,
+  amount: string,
+  title = 'Solder and flux',
+): Promise<string> {
   const body = {
     kind: 'Expense',
     expenseType: 'receipt',
@@ -179,7 +188,7 @@ export async function approvedExpense(s: Story, amount: string, title = 'Solder 
     commitments: {},
     attachments: [],
   } as EntryBody;
-  const filed = await s.collective.append(body, 'member-bob');
-  await s.collective.append({ kind: 'ExpenseApproved', expense: filed.leafHash }, 'admin-carla');
+  const filed = await ledger.append(body, 'member-bob');
+  await ledger.append({ kind: 'ExpenseApproved', expense: filed.leafHash }, 'admin-carla');
   return filed.leafHash;
 }

@@ -10,10 +10,10 @@ import t, { type Test } from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
 import { signCheckpoint, verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import { signHostObject, verificationMethodFor } from '../../protocol/entry/build.ts';
-import type { EntryBody, SignedEntry } from '../../protocol/entry/types.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { noteKeyFromSeed, verifierKeyOf } from '../../protocol/note.ts';
 import type { LedgerService } from '../ledger/service.ts';
-import { allOf, TERMS } from './fixtures.test-helper.ts';
+import { allOf, approveOn, TERMS } from './fixtures.test-helper.ts';
 import { hostRoutes } from './routes.ts';
 import { type FlowNode, removeData, startFlowNode, until } from './transport.test-helper.ts';
 import { CHECKPOINT_DOCUMENT } from './transport-types.ts';
@@ -71,23 +71,6 @@ async function cosignedAll(nodes: Nodes): Promise<void> {
   );
 }
 
-async function approve(ledger: LedgerService, amount: string): Promise<string> {
-  const body = {
-    kind: 'Expense',
-    expenseType: 'receipt',
-    title: 'Solder',
-    payee: 'Bob',
-    items: [{ description: 'Solder', amount, incurredOn: '2026-11-20' }],
-    amount,
-    currency: 'EUR',
-    commitments: {},
-    attachments: [],
-  } as EntryBody;
-  const filed = await ledger.append(body, 'member-bob');
-  await ledger.append({ kind: 'ExpenseApproved', expense: filed.leafHash }, 'admin-carla');
-  return filed.leafHash;
-}
-
 const count = async (ledger: LedgerService, kind: string) =>
   (await allOf(ledger)).filter((e) => e.kind === kind).length;
 
@@ -98,7 +81,7 @@ t.test('host down: the expense waits in the queue, proceeds when the host is bac
 
   const { dataDir, origin } = nodes.host;
   await nodes.host.stop();
-  const expense = await approve(ledger, '50.00');
+  const expense = await approveOn(ledger, '50.00', 'Solder');
   await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
   t.same(
     await nodes.collective.transport.countersignStatus(COLLECTIVE, expense),
@@ -128,7 +111,7 @@ t.test('host down: the expense waits in the queue, proceeds when the host is bac
 t.test('a refusal is verified and kept, recorded on no ledger; new money lets it through', async (t) => {
   const nodes = await joined(t);
   const ledger = nodes.collective.ledger(COLLECTIVE);
-  const expense = await approve(ledger, '50.00');
+  const expense = await approveOn(ledger, '50.00', 'Solder');
   await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
   const status = await until('the refusal', async () => {
     const s = await nodes.collective.transport.countersignStatus(COLLECTIVE, expense);
@@ -154,7 +137,7 @@ t.test('duplicate requests get the same answer, recorded once', async (t) => {
   const nodes = await joined(t);
   await fund(nodes, '120.00');
   const ledger = nodes.collective.ledger(COLLECTIVE);
-  const expense = await approve(ledger, '30.00');
+  const expense = await approveOn(ledger, '30.00', 'Solder');
   const before = nodes.collective.transport.handled;
   await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
   await nodes.collective.transport.requestCountersign(COLLECTIVE, expense);
@@ -181,7 +164,7 @@ t.test('a forged countersignature, or one from another actor, is refused and not
   const ledger = nodes.collective.ledger(COLLECTIVE);
   const hostId = nodes.host.actors.get(HOST)?.record.id ?? '';
   // Hold the real request back: the collective only approves; the forgeries arrive first.
-  const expense = await approve(ledger, '40.00');
+  const expense = await approveOn(ledger, '40.00', 'Solder');
   const forged = signHostObject(
     'ExpenseCountersignature',
     { expense, amount: '40.00', currency: 'EUR' },

@@ -7,9 +7,9 @@ import t, { type Test } from 'tap';
 import { HostReconciliation } from '../../protocol/audit/reconcile.ts';
 import { verifyChain } from '../../protocol/chain.ts';
 import { buildEntry } from '../../protocol/entry/build.ts';
-import type { EntryBody, SignedEntry } from '../../protocol/entry/types.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
 import type { LedgerService } from '../ledger/service.ts';
-import { allOf, TERMS } from './fixtures.test-helper.ts';
+import { allOf, approveOn, TERMS } from './fixtures.test-helper.ts';
 import { type FlowNode, removeData, startFlowNode, until } from './transport.test-helper.ts';
 import { CHECKPOINT_DOCUMENT } from './transport.ts';
 import { leaveHost, letGo } from './transport-membership.ts';
@@ -69,23 +69,6 @@ async function fund(h: FlowNode, name: string, c: FlowNode, amount: string) {
   return result;
 }
 
-async function approve(ledger: LedgerService, amount: string, title: string): Promise<string> {
-  const body = {
-    kind: 'Expense',
-    expenseType: 'receipt',
-    title,
-    payee: 'Bob',
-    items: [{ description: title, amount, incurredOn: '2026-11-20' }],
-    amount,
-    currency: 'EUR',
-    commitments: {},
-    attachments: [],
-  } as EntryBody;
-  const filed = await ledger.append(body, 'member-bob');
-  await ledger.append({ kind: 'ExpenseApproved', expense: filed.leafHash }, 'admin-carla');
-  return filed.leafHash;
-}
-
 async function approvalOf(ledger: LedgerService, expense: string): Promise<SignedEntry<'ExpenseApproved'>> {
   const found = (await allOf(ledger)).find(
     (e) => e.kind === 'ExpenseApproved' && (e as SignedEntry<'ExpenseApproved'>).expense === expense,
@@ -122,7 +105,7 @@ t.test(
     const pledge = await host.funds.pledge({ collective: collectiveId, amount: '10.00' });
 
     // An approval whose proof is not the collective's: refused before anything is decided or signed.
-    const expense = await approve(ledger, '30.00', 'Solder');
+    const expense = await approveOn(ledger, '30.00', 'Solder');
     const approval = await approvalOf(ledger, expense);
     const forgedApproval = { ...approval, expense: '0'.repeat(64) };
     let before = h.transport.handled;
@@ -222,7 +205,7 @@ t.test('a host lets a member go; the old host is refused; the collective joins a
   const hostA = hostOf(h, HOST);
   const hostId = await join(h, HOST, c);
   const received = await fund(h, HOST, c, '120.00');
-  const first = await approve(ledger, '50.00', 'Solder');
+  const first = await approveOn(ledger, '50.00', 'Solder');
   await c.transport.requestCountersign(COLLECTIVE, first);
   await until('the countersignature', async () =>
     (await ledger.expense(first))?.state === 'countersigned' ? true : undefined,
@@ -259,7 +242,7 @@ t.test('a host lets a member go; the old host is refused; the collective joins a
   const otherId = await join(b, OTHER, c);
   t.same(ledger.chainHead()?.host, { id: otherId, key: hostB.core.hostKey() });
   await fund(b, OTHER, c, '200.00');
-  const second = await approve(ledger, '30.00', 'Flux');
+  const second = await approveOn(ledger, '30.00', 'Flux');
   await c.transport.requestCountersign(COLLECTIVE, second);
   await until('the countersignature of the new host', async () =>
     (await ledger.expense(second))?.state === 'countersigned' ? true : undefined,
@@ -280,7 +263,7 @@ t.test('a host lets a member go; the old host is refused; the collective joins a
   await cosignedAll(c);
 
   // Late messages from the old host, each validly signed by it: refused, recorded nowhere.
-  const third = await approve(ledger, '20.00', 'Glue');
+  const third = await approveOn(ledger, '20.00', 'Glue');
   const currency = 'EUR';
   const lateCountersignature = hostA.core.signObject('ExpenseCountersignature', collectiveId, {
     expense: third,

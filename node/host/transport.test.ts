@@ -4,10 +4,10 @@
 // countersign, pay, cosign; both ledgers verify with protocol/chain.ts and reconcile.
 import t, { type Test } from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
-import type { EntryBody, SignedEntry } from '../../protocol/entry/types.ts';
+import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { checkHostLink } from '../../protocol/host/links.ts';
 import type { LedgerService } from '../ledger/service.ts';
-import { allOf, TERMS } from './fixtures.test-helper.ts';
+import { allOf, approveOn, TERMS } from './fixtures.test-helper.ts';
 import { type FlowNode, removeData, startFlowNode, until } from './transport.test-helper.ts';
 
 const HOST = 'brussels-together';
@@ -24,23 +24,6 @@ async function twoNodes(t: Test) {
     }
   });
   return nodes;
-}
-
-async function approve(ledger: LedgerService, amount: string, title = 'Solder and flux'): Promise<string> {
-  const body = {
-    kind: 'Expense',
-    expenseType: 'receipt',
-    title,
-    payee: 'Bob',
-    items: [{ description: title, amount, incurredOn: '2026-11-20' }],
-    amount,
-    currency: 'EUR',
-    commitments: {},
-    attachments: [],
-  } as EntryBody;
-  const filed = await ledger.append(body, 'member-bob');
-  await ledger.append({ kind: 'ExpenseApproved', expense: filed.leafHash }, 'admin-carla');
-  return filed.leafHash;
 }
 
 const kinds = async (ledger: LedgerService) => (await allOf(ledger)).map((e) => e.kind);
@@ -103,7 +86,7 @@ t.test('the whole story between two nodes over ActivityPub', async (t) => {
   await h.transport.confirm(HOST, { reference: pledge.reference, amount: '120.00', by: 'host-admin-2' });
 
   // Money out: approval → Offer → countersignature within the automatic limit → ExpenseCountersigned.
-  const expense = await approve(ledger, '50.00');
+  const expense = await approveOn(ledger, '50.00');
   await c.transport.requestCountersign(COLLECTIVE, expense);
   t.same(await c.transport.countersignStatus(COLLECTIVE, expense), { awaiting: true });
   await until('the countersignature', async () =>
