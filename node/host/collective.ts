@@ -180,14 +180,23 @@ export class CollectiveHostSide {
     input: { contributor?: string; message?: string } = {},
   ): Promise<{ contribution: AppendResult; fee?: AppendResult }> {
     const receipt = this.#check(value, 'Receipt', {});
-    const contribution = await this.#ledger.append({
-      kind: 'Contribution',
-      amount: receipt.amount,
-      currency: receipt.currency,
-      ...(input.contributor === undefined ? {} : { contributor: input.contributor }),
-      ...(input.message === undefined ? {} : { message: input.message }),
-      receipt,
-    });
+    let contribution: AppendResult;
+    try {
+      contribution = await this.#ledger.append({
+        kind: 'Contribution',
+        amount: receipt.amount,
+        currency: receipt.currency,
+        ...(input.contributor === undefined ? {} : { contributor: input.contributor }),
+        ...(input.message === undefined ? {} : { message: input.message }),
+        receipt,
+      });
+    } catch (error) {
+      // The receipt again, after this node stopped between the Contribution and its HostFee: the
+      // fee is recorded now. With both on the ledger, the refusal stands.
+      const recorded = await this.#contributionOf(error);
+      if (recorded === undefined || (await this.#feeFollows(recorded))) throw error;
+      contribution = recorded;
+    }
     const rate = await this.#feeRate();
     const fee = hostFee(receipt.amount, receipt.currency, rate);
     if (fee === formatAmount(0n, receipt.currency)) return { contribution };
@@ -199,6 +208,30 @@ export class CollectiveHostSide {
       host: receipt.host,
     });
     return { contribution, fee: feeEntry };
+  }
+
+  /** The Contribution that already recorded a receipt, when `error` is that refusal. */
+  async #contributionOf(error: unknown): Promise<AppendResult | undefined> {
+    if (!(error instanceof AppError) || error.code !== 'LEDGER_ALREADY_RECORDED') return undefined;
+    const reason = error.details?.reason as { path?: unknown; first?: unknown } | undefined;
+    if (reason?.path !== '/receipt/hostEntry' || typeof reason.first !== 'string') return undefined;
+    const recorded = await this.#ledger.getByHash(reason.first);
+    return recorded?.entry.kind === 'Contribution' ? recorded : undefined;
+  }
+
+  /** Whether a `HostFee` on `contribution` was recorded after it (read from the head down to it). */
+  async #feeFollows(contribution: AppendResult): Promise<boolean> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#ledger.page({ limit: 200, ...(cursor === undefined ? {} : { cursor }) });
+      for (const record of page.items) {
+        if (record.seq <= contribution.seq) return false;
+        const entry = record.entry as SignedEntry<'HostFee'>;
+        if (entry.kind === 'HostFee' && entry.contribution === contribution.leafHash) return true;
+      }
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return false;
   }
 
   async #feeRate(): Promise<number> {

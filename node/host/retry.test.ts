@@ -2,7 +2,7 @@
 // a restart (a new HostService over the same LevelDB store and ledger) the same request finds the
 // entry already on the host's ledger (the ledger records each of these facts once) and answers
 // from it: one host entry per movement, the signed object names it, the books count it once.
-// The collective side records each receipt once.
+// The collective side records each receipt once, and the HostFee of one it recorded before stopping.
 import t, { type Test } from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
@@ -151,3 +151,48 @@ t.test('a collective leaving: MemberLeft appended, the host died, the departure 
   await t.rejects(host.funds.pledge({ collective }), { code: 'HOST_NOT_MEMBER' });
   await bothVerify(t, s);
 });
+
+t.test(
+  'the collective stopped between a Contribution and its HostFee: the receipt again records the fee',
+  async (t) => {
+    const s = await story(t);
+    await joinHost(s);
+    const collective = s.collective.actor.id;
+    const pledge = await s.host.funds.pledge({ collective, amount: '120.00', name: 'Alice' });
+    const { receipt } = await s.host.funds.confirm({
+      reference: pledge.reference,
+      amount: '120.00',
+      by: 'host-admin-1',
+    });
+    // What the first delivery left behind: the Contribution is durable, the HostFee never written.
+    const contribution = await s.collective.append({
+      kind: 'Contribution',
+      amount: '120.00',
+      currency: 'EUR',
+      receipt,
+    });
+    t.equal(s.collective.balance().amount, '120.00', 'no fee taken yet');
+
+    const again = await s.side.recordReceipt(receipt, { contributor: 'Alice' });
+    t.equal(
+      again.contribution.leafHash,
+      contribution.leafHash,
+      'the Contribution is the one recorded before',
+    );
+    const fee = again.fee?.entry as SignedEntry<'HostFee'> | undefined;
+    t.match(fee, { kind: 'HostFee', contribution: contribution.leafHash, amount: '6.00', host: s.host.id });
+    t.equal(s.collective.balance().amount, '114.00', '120 − 6 fee');
+
+    const size = s.collective.head().size;
+    await t.rejects(s.side.recordReceipt(receipt, { contributor: 'Alice' }), {
+      code: 'LEDGER_ALREADY_RECORDED',
+      details: { reason: { path: '/receipt/hostEntry', first: contribution.leafHash } },
+    });
+    t.equal(
+      s.collective.head().size,
+      size,
+      'a third delivery records nothing: the fee follows its Contribution',
+    );
+    await bothVerify(t, s);
+  },
+);
