@@ -3,29 +3,13 @@
 // ActivityPub is transport-membership.test.ts's). Host and collective share the node here.
 import t from 'tap';
 import { decodeMultikey, encodeMultikey } from '../../protocol/multikey.ts';
-import { bearer, testNode } from '../routes/test-helpers.ts';
+import { bearer } from '../routes/test-helpers.ts';
 import { CollectiveHostSide } from './collective.ts';
 import { TERMS } from './fixtures.test-helper.ts';
+import { hostAndGarden } from './routes.test-helper.ts';
 
 t.test('leaving a host and letting a member go, over the API', async (t) => {
-  const { app, node } = await testNode(t);
-  const handle = await node.actors.create({ name: 'brussels-together', host: true, currency: 'EUR' });
-  const garden = await node.actors.create({ name: 'garden', host: false, currency: 'EUR' });
-  const token = async (actor: { info: { name: string; id: string } }, username: string) =>
-    node.auth.createToken(
-      await node.auth.createAccount({
-        actor: actor.info.name,
-        actorId: actor.info.id,
-        username,
-        password: `${username} has a long password`,
-      }),
-      'test',
-    );
-  const hostToken = await token(handle, 'hanna');
-  const gardenToken = await token(garden, 'gita');
-  await node.hostFlows.hosts.setTerms('brussels-together', TERMS);
-  const host = await node.hostFlows.hosts.get('brussels-together');
-  if (host === undefined) throw new Error('no host service');
+  const { app, garden, host, hostToken, gardenToken } = await hostAndGarden(t);
   const letGo = `/api/hosts/brussels-together/members/${encodeURIComponent(garden.info.id)}/leave`;
   const leave = '/api/actors/garden/host/leave';
   const post = (url: string, auth: string | undefined, payload?: object) =>

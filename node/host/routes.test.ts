@@ -1,29 +1,12 @@
 // The host admin API through the node's real app (inject) on a real LevelDB: auth like the other
 // admin routes, schemas on every route, and the money-in path down to the CSV of the accounts.
 import t from 'tap';
-import { bearer, testNode } from '../routes/test-helpers.ts';
+import { bearer } from '../routes/test-helpers.ts';
 import { TERMS } from './fixtures.test-helper.ts';
+import { hostAndGarden } from './routes.test-helper.ts';
 
 t.test('host admin routes', async (t) => {
-  const { app, node } = await testNode(t);
-  const handle = await node.actors.create({ name: 'brussels-together', host: true, currency: 'EUR' });
-  const garden = await node.actors.create({ name: 'garden', host: false, currency: 'EUR' });
-  const account = async (actor: { info: { name: string; id: string } }, username: string) =>
-    node.auth.createToken(
-      await node.auth.createAccount({
-        actor: actor.info.name,
-        actorId: actor.info.id,
-        username,
-        password: `${username} has a long password`,
-      }),
-      'test',
-    );
-  const hostToken = await account(handle, 'hanna');
-  const gardenToken = await account(garden, 'gita');
-  // The node's own host flows (registered by the app): terms set, the host reads garden in process.
-  await node.hostFlows.hosts.setTerms('brussels-together', TERMS);
-  const host = await node.hostFlows.hosts.get('brussels-together');
-  if (host === undefined) throw new Error('no host service');
+  const { app, garden, host, hostToken, gardenToken } = await hostAndGarden(t);
 
   const base = '/api/hosts/brussels-together';
   t.match((await app.inject({ url: `${base}/terms` })).json(), {

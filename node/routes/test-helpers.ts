@@ -18,7 +18,7 @@ export interface TestNode {
   dir: string;
 }
 
-interface Teardown {
+export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
