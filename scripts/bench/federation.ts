@@ -15,15 +15,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FollowerStore } from '../../node/federation/followers.ts';
 import { openLevelStore } from '../../node/storage/level.ts';
 import type { BenchCase, BenchSuite } from './harness.ts';
+import { freshNode } from './support/fresh-node.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const PEER = fileURLToPath(new URL('./support/federation-peer.ts', import.meta.url));
@@ -85,28 +85,6 @@ async function startNode(dataDir: string): Promise<{ child: ChildProcess; url: s
     (line) => line.includes('Cagnotte node listening'),
   );
   return { child, url: `http://127.0.0.1:${port}` };
-}
-
-/** A data directory with the collective `bench` and an API token for it. */
-async function freshNode(): Promise<{ dir: string; token: string }> {
-  // Imported here: node/server.ts pulls in the whole node, which only setup needs.
-  const { loadConfig } = await import('../../node/config.ts');
-  const { openNode } = await import('../../node/server.ts');
-  const dir = await mkdtemp(join(tmpdir(), 'cagnotte-bench-fed-'));
-  const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'silent' } });
-  const node = await openNode(config);
-  try {
-    const actor = await node.actors.create({ name: 'bench', host: false, currency: 'EUR' });
-    const account = await node.auth.createAccount({
-      actor: 'bench',
-      actorId: actor.info.id,
-      username: 'bench-admin',
-      password: 'a long enough bench password',
-    });
-    return { dir, token: await node.auth.createToken(account, 'bench') };
-  } finally {
-    await node.close();
-  }
 }
 
 /** One HTTP request; resolves with the status and body. */
@@ -230,7 +208,7 @@ export const suite: BenchSuite = {
 
     // The outbox node: no followers, a few pages of entries.
     progress('preparing the outbox node');
-    const outboxNode = await freshNode();
+    const outboxNode = await freshNode('cagnotte-bench-fed-');
     dirs.push(outboxNode.dir);
     const outbox = await startNode(outboxNode.dir);
     children.push(outbox.child);
@@ -246,7 +224,7 @@ export const suite: BenchSuite = {
 
     // The fan-out node: followers written offline, 50 per shared inbox, before it starts.
     progress(`writing ${FOLLOWERS} followers`);
-    const fanNode = await freshNode();
+    const fanNode = await freshNode('cagnotte-bench-fed-');
     dirs.push(fanNode.dir);
     const store = await openLevelStore(join(fanNode.dir, 'db'));
     try {

@@ -21,17 +21,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createActor } from '../../node/actors/actors.ts';
 import { readActorKeys } from '../../node/actors/keys.ts';
-import { loadConfig } from '../../node/config.ts';
 import { nativeBackend } from '../../node/crypto/native.ts';
 import { INDEX_VERSION } from '../../node/ledger/layout.ts';
 import { LedgerService } from '../../node/ledger/service.ts';
-import { openNode } from '../../node/server.ts';
 import { openLevelStore } from '../../node/storage/level.ts';
 import { keyPairFromSeed } from '../../protocol/crypto.ts';
 import { buildEntry, buildGenesis, type ChainHead } from '../../protocol/entry/build.ts';
 import type { EntryBody } from '../../protocol/entry/types.ts';
 import { encodeMultikey } from '../../protocol/multikey.ts';
 import type { BenchSuite } from './harness.ts';
+import { freshNode } from './support/fresh-node.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const CACHE = fileURLToPath(new URL('../../.bench/', import.meta.url));
@@ -121,25 +120,6 @@ function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
-
-/** A data directory with one collective (`bench`), an admin and an API token. */
-async function freshNode(): Promise<{ dir: string; token: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'cagnotte-bench-node-'));
-  const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'silent' } });
-  const node = await openNode(config);
-  try {
-    const actor = await node.actors.create({ name: 'bench', host: false, currency: 'EUR' });
-    const account = await node.auth.createAccount({
-      actor: 'bench',
-      actorId: actor.info.id,
-      username: 'bench-admin',
-      password: 'a long enough bench password',
-    });
-    return { dir, token: await node.auth.createToken(account, 'bench') };
-  } finally {
-    await node.close();
-  }
 }
 
 /** `BATCH` appends over HTTP from `CLIENTS` concurrent keep-alive clients. */
@@ -333,7 +313,7 @@ export const suite: BenchSuite = {
       type: 'Group',
     });
     let i = 0;
-    const { dir, token } = await freshNode();
+    const { dir, token } = await freshNode('cagnotte-bench-node-');
     const { child, url } = await startNode(dir);
     const http = httpAppender(url, token);
     cleanup = async () => {
