@@ -83,8 +83,14 @@ export const nativeBackend: CryptoBackend = {
     const jwk = createPublicKey(privateKey(secretKey)).export({ format: 'jwk' });
     return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
   },
-  // The one-shot hash skips the Hash object: a fifth faster on leaf-sized inputs, and the chain
-  // hashes three times per entry.
-  // A copy, not a view: a Buffer may share its memory with others, and callers keep digests.
-  sha256: (data) => new Uint8Array(hash('sha256', data, 'buffer')),
+  sha256: (data) => digestBytes(hash('sha256', data, 'binary')),
 };
+
+// The one-shot hash skips the Hash object, and asking it for a binary (latin1) string rather than a
+// Buffer skips allocating one: 0.5 µs a digest instead of 2.6 on a 65-byte input (a Merkle
+// node), which is most of the cost of the four digests an audit takes per entry.
+function digestBytes(binary: string): Uint8Array {
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
