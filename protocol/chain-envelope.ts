@@ -15,7 +15,7 @@ import {
   isCanonicalText,
   type JsonObject,
   joinMembers,
-  withoutMember,
+  withoutMemberBytes,
 } from './jcs.ts';
 import { decodeMultikey } from './multikey.ts';
 import { type ProofTexts, verifyProofTexts } from './proof.ts';
@@ -80,7 +80,8 @@ export function checkEnvelope(
     texts = {
       context: documentContext === undefined ? undefined : JSON.stringify(documentContext),
       unsecured: () =>
-        withoutMember(object, line.text, 'proof') ?? joinMembers(canonicalMembers(object), 'proof'),
+        withoutMemberBytes(object, line.text, line.bytes, 'proof') ??
+        joinMembers(canonicalMembers(object), 'proof'),
       canonicalOrder: true,
     };
   } else {

@@ -1,4 +1,4 @@
-// isCanonicalText and withoutMember: the shortcuts an auditor takes when it holds the text an
+// isCanonicalText, withoutMember and withoutMemberBytes: the shortcuts an auditor takes when it holds the text an
 // entry was parsed from. Soundness is what matters (true only for the canonical text, a cut only
 // where canonicalize would put it); each case that must fall back is written down.
 import { readdirSync } from 'node:fs';
@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import { readVectorText, VECTORS_DIR } from '../test-support/vectors.ts';
-import { canonicalize, isCanonicalText, type JsonObject, withoutMember } from './jcs.ts';
+import { utf8 } from './encoding.ts';
+import { canonicalize, isCanonicalText, type JsonObject, withoutMember, withoutMemberBytes } from './jcs.ts';
 
 /** JSON values as JSON.parse gives them. */
 const jsonArb = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
@@ -104,4 +105,45 @@ t.test('withoutMember: first, last, only and absent members; a twin nested membe
   t.equal(withoutMember(object, canonicalize(object), 'none'), canonicalize(object));
   const twin = { inner: { proof: { x: 1 } }, proof: { x: 1 } };
   t.equal(withoutMember(twin, canonicalize(twin), 'proof'), undefined, 'the cut would be a guess');
+});
+
+t.test('property: withoutMemberBytes is the UTF-8 of withoutMember, whatever the characters', async (t) => {
+  // Full Unicode strings, so that multi-byte characters and surrogate pairs fall before, inside
+  // and after the cut member, and long ASCII runs take the shortcut of the length count.
+  const text = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 8 }),
+    fc.string({ minLength: 60, maxLength: 120 }),
+  );
+  const valueArb = fc.oneof(
+    text,
+    fc.integer(),
+    fc.array(text, { maxLength: 3 }),
+    fc.dictionary(text, text, { maxKeys: 3 }),
+  );
+  const objectArb = fc.dictionary(text, valueArb, { minKeys: 1, maxKeys: 6 });
+  let cut = 0;
+  fc.assert(
+    fc.property(objectArb, fc.nat(), (value, n) => {
+      const object = JSON.parse(JSON.stringify(value)) as JsonObject;
+      const keys = Object.keys(object);
+      const key = keys[n % keys.length] as string;
+      const canonical = canonicalize(object);
+      const expected = withoutMember(object, canonical, key);
+      const bytes = withoutMemberBytes(object, canonical, utf8(canonical), key);
+      if (expected === undefined) return bytes === undefined;
+      cut += 1;
+      return bytes !== undefined && Buffer.from(bytes).equals(Buffer.from(utf8(expected)));
+    }),
+    { numRuns: 500, seed: 8785 },
+  );
+  t.ok(cut > 400, `most cuts are made (${cut} of 500)`);
+});
+
+t.test('withoutMemberBytes: multi-byte text on both sides of the cut', async (t) => {
+  const object = { a: 'café “x” 🎉', proof: { v: 'z😀' }, z: 'ü'.repeat(70) };
+  const canonical = canonicalize(object);
+  const bytes = withoutMemberBytes(object, canonical, utf8(canonical), 'proof');
+  t.equal(new TextDecoder().decode(bytes), `{"a":"café “x” 🎉","z":"${'ü'.repeat(70)}"}`);
+  const twin = { inner: { proof: 1 }, proof: 1 };
+  t.equal(withoutMemberBytes(twin, canonicalize(twin), utf8(canonicalize(twin)), 'proof'), undefined);
 });

@@ -234,12 +234,60 @@ export function isCanonicalText(value: unknown, text: string, maxDepth = MAX_JSO
  * nested object holding an identical member), since the cut would then be a guess.
  */
 export function withoutMember(object: JsonObject, text: string, key: string): string | undefined {
+  const cut = memberSpan(object, text, key);
+  if (cut === undefined) return undefined;
+  return text.slice(0, cut.start) + text.slice(cut.end);
+}
+
+/**
+ * {@link withoutMember} in bytes: `bytes` is the UTF-8 encoding of `text`, and the result is the
+ * UTF-8 encoding of what withoutMember returns, cut out of `bytes` rather than encoded again (a
+ * signed entry's unsecured document, hashed as is: encoding a kilobyte of text with a non-ASCII
+ * character in it costs more than the digest).
+ */
+export function withoutMemberBytes(
+  object: JsonObject,
+  text: string,
+  bytes: Uint8Array,
+  key: string,
+): Uint8Array | undefined {
+  const cut = memberSpan(object, text, key);
+  if (cut === undefined) return undefined;
+  // Measured from the end: the members after the proof are a short tail.
+  const byteEnd = bytes.length - utf8Length(text, cut.end, text.length);
+  const byteStart = byteEnd - utf8Length(text, cut.start, cut.end);
+  const out = new Uint8Array(bytes.length - (byteEnd - byteStart));
+  out.set(bytes.subarray(0, byteStart));
+  out.set(bytes.subarray(byteEnd), byteStart);
+  return out;
+}
+
+/** Where `key`'s member (with one adjoining comma) lies in `text`; see {@link withoutMember}. */
+function memberSpan(
+  object: JsonObject,
+  text: string,
+  key: string,
+): { start: number; end: number } | undefined {
   const value = object[key];
-  if (value === undefined) return text;
+  if (value === undefined) return { start: text.length, end: text.length };
   const member = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
   const at = text.indexOf(member);
   if (at < 1 || text.indexOf(member, at + 1) !== -1) return undefined;
   const end = at + member.length;
-  if (text[at - 1] === ',') return text.slice(0, at - 1) + text.slice(end);
-  return text[end] === ',' ? text.slice(0, at) + text.slice(end + 1) : text.slice(0, at) + text.slice(end);
+  if (text[at - 1] === ',') return { start: at - 1, end };
+  return text[end] === ',' ? { start: at, end: end + 1 } : { start: at, end };
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** UTF-8 length of `text` from `start` to `end`. */
+function utf8Length(text: string, start: number, end: number): number {
+  if (end - start > 64 && !NON_ASCII.test(text.slice(start, end))) return end - start;
+  let length = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    // Each half of a surrogate pair counts 2 of the pair's 4 bytes.
+    length += code < 0x80 ? 1 : code < 0x800 || (code & 0xf800) === 0xd800 ? 2 : 3;
+  }
+  return length;
 }

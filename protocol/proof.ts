@@ -241,8 +241,11 @@ export function verifyProofMembers(
 export interface ProofTexts {
   /** The canonical text of the document's `@context`, if it has one. */
   context: string | undefined;
-  /** The canonical text of the document without `proof` (asked only once the proof's shape holds). */
-  unsecured: () => string;
+  /**
+   * The canonical text of the document without `proof`, or its UTF-8 bytes (asked only once the
+   * proof's shape holds).
+   */
+  unsecured: () => string | Uint8Array;
   /**
    * The whole document is known to be plain JSON whose JSON.stringify is its canonical text (see
    * jcs.ts isCanonicalText), so the proof's parts are written with JSON.stringify too.
