@@ -9,7 +9,7 @@ import type { SignedEntry } from '../../protocol/entry/types.ts';
 import { appendLeaf, EMPTY_TREE, hashLeaf, type TreeState } from '../../protocol/merkle/tree.ts';
 import { parseNote } from '../../protocol/note.ts';
 import type { VerifyOptions, VerifyReport } from './run.ts';
-import { ContentError } from './sources.ts';
+import { ContentError, entriesOf } from './sources.ts';
 
 /** The checkpoint body, unverified: only to know how many entries to ask for. */
 export function peekCheckpoint(note: string): { origin: string; size: number; rootHash: Uint8Array } {
@@ -42,7 +42,7 @@ export async function entryMode(options: VerifyOptions, seq: number, report: Ver
     // A file: hash every line into the tree, keeping only the nodes the proof needs.
     const collector = new InclusionCollector(seq, peek.size);
     let tree: TreeState = EMPTY_TREE;
-    for await (const item of source.entries(peek.size)) {
+    for await (const item of entriesOf(source, peek.size)) {
       if (tree.size === peek.size) break;
       if (item.line === undefined) throw new ContentError('a file entry without its bytes');
       if (tree.size === 0) genesis = item.value;

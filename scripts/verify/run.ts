@@ -27,7 +27,7 @@ import { verifyConsistency } from '../../protocol/merkle/verify.ts';
 import { entryMode, peekCheckpoint } from './entry.ts';
 import type { HostReport } from './host.ts';
 import { SignaturePool } from './pool.ts';
-import { ContentError, type LedgerSource, ReadError } from './sources.ts';
+import { ContentError, entriesOf, type LedgerSource, ReadError } from './sources.ts';
 import { loadHistory, saveHistory } from './state.ts';
 
 /** Every reason a verification fails (exit 1). */
@@ -193,18 +193,20 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
   let failure: VerifyFailure | undefined;
   let summarised = audit;
   try {
-    for await (const item of source.entries(peek.size, start)) {
-      if (item.notJson) {
-        failure = { type: 'notJson', seq: audit.position };
-        break;
+    walk: for await (const batch of source.entryBatches(peek.size, start)) {
+      for (const item of batch) {
+        if (item.notJson) {
+          failure = { type: 'notJson', seq: audit.position };
+          break walk;
+        }
+        const step = audit.push(item.value, item.line, item.text);
+        if (!step.ok) break walk;
+        options.onEntry?.(step.seq, item.value as SignedEntry, step.leafHash);
+        if (writer.count >= BATCH_RECORDS) pool.submit(writer.take());
+        if (audit.position % 512 === 0) options.progress?.(audit.position, peek.size);
       }
-      const step = audit.push(item.value, item.line, item.text);
-      if (!step.ok) break;
-      options.onEntry?.(step.seq, item.value as SignedEntry, step.leafHash);
-      if (writer.count >= BATCH_RECORDS) pool.submit(writer.take());
       // A worker's answer arrives between reads; an invalid signature ends the walk.
       if (pool.firstInvalid !== undefined) break;
-      if (audit.position % 512 === 0) options.progress?.(audit.position, peek.size);
     }
     pool.submit(writer.take());
     const invalid = await pool.drain();
@@ -254,7 +256,7 @@ async function exactFailure(
   fresh: () => LedgerAudit,
 ): Promise<{ failure: VerifyFailure; audit: LedgerAudit }> {
   const exact = fresh();
-  for await (const item of source.entries(size, exact.position)) {
+  for await (const item of entriesOf(source, size, exact.position)) {
     if (item.notJson) return { failure: { type: 'notJson', seq: exact.position }, audit: exact };
     if (!exact.push(item.value, item.line, item.text).ok || exact.position > invalid) break;
   }
