@@ -48,7 +48,7 @@ const COMMANDS: Record<string, Command> = {
   export: lazy(transfer, (m) => m.exportCommand),
   import: lazy(transfer, (m) => m.importCommand),
   verify: lazy(
-    () => import('./verify.ts'),
+    () => import('./verify/command.ts'),
     (m) => m.verifyCommand,
   ),
 };
@@ -80,7 +80,7 @@ export async function main(argv: string[], io: Output): Promise<number> {
   } catch (error) {
     if (error instanceof CliError) {
       io.err(`cagnotte: ${error.message}`);
-      if (error.exitCode === 2) io.err('Run `cagnotte --help` for usage.');
+      if (error.usageHint) io.err('Run `cagnotte --help` for usage.');
       return error.exitCode;
     }
     const code = (error as { code?: string }).code;

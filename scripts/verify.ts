@@ -2,101 +2,21 @@
  * `cagnotte verify SOURCE`: audits a ledger without trusting the server that serves it.
  * SOURCE is a bulk export file, an actor URL, or a handle `@name@domain` (WebFinger, then actor).
  * Exit 0 verified, 1 verification failed (the first failing entry and reason are printed),
- * 2 could not fetch or read. Runs as `npx node scripts/verify.ts SOURCE` too.
+ * 2 could not fetch or read. This is the audit from parsed arguments to report; the command
+ * (verify/command.ts) runs it on a thread of its own.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nativeBackend } from '../node/crypto/native.ts';
 import type { JsonObject } from '../protocol/jcs.ts';
-import { CliError, config, type Output, parse } from './cli/common.ts';
+import { type VerifyArgs, VerifyReadFailure } from './verify/args.ts';
 import { resolveHandle } from './verify/handle.ts';
 import { verifyWithHost } from './verify/host.ts';
 import { HttpClient } from './verify/http.ts';
-import { humanReport, progressBar } from './verify/report.ts';
+import type { SignaturePort } from './verify/pool.ts';
 import type { VerifyReport } from './verify/run.ts';
 import { FileSource, HttpSource, type LedgerSource, ReadError } from './verify/sources.ts';
-import { defaultStatePath } from './verify/state.ts';
 
-export const VERIFY_USAGE = `Usage: cagnotte verify SOURCE [--json] [--entry N] [--since CHECKPOINT_FILE]
-                       [--state FILE | --no-state] [--save-checkpoint FILE] [--workers N]
-                       [--host-export FILE] [--in-flight-hours N]
-  SOURCE: a bulk export file, an actor URL, or a handle @name@domain.
-  --entry N           only entry N: its proof and its inclusion in the signed checkpoint
-  --since FILE        incremental: trust the checkpoint note in FILE (saved by --save-checkpoint)
-                      and resume from the audit state beside it (FILE.audit.json): only the
-                      newer entries are read
-  --state FILE        checkpoints seen, for fork detection (default ~/.cagnotte/checkpoints.json)
-  --save-checkpoint   write the verified checkpoint note to FILE and the audit state to
-                      FILE.audit.json, for a later --since
-  --host-export FILE  the host's bulk export, audited and reconciled with the ledger (over HTTP
-                      the declared host is fetched); take it after the collective's
-  --in-flight-hours N a host movement younger than N hours may still lack its twin (default 24)
-  Exit 0 verified, 1 verification failed, 2 could not fetch or read.`;
-
-/** Options as parsed from the command line. */
-export interface VerifyArgs {
-  source: string;
-  json: boolean;
-  entry?: number;
-  since?: string;
-  statePath?: string;
-  saveCheckpoint?: string;
-  workers?: number;
-  allowPrivateAddress: boolean;
-  /** `--host-export FILE`. */
-  hostExport?: string;
-  /** ISO instant: host movements published later may lack their twin (from `--in-flight-hours`). */
-  inFlightAfter?: string;
-}
-
-/** Parses `verify`'s arguments; a usage error is a CliError (exit 2). */
-export function parseVerifyArgs(args: string[]): VerifyArgs {
-  const { values, positionals } = parse(
-    'verify',
-    args,
-    {
-      json: { type: 'boolean' },
-      entry: { type: 'string' },
-      since: { type: 'string' },
-      state: { type: 'string' },
-      'no-state': { type: 'boolean' },
-      'save-checkpoint': { type: 'string' },
-      workers: { type: 'string' },
-      'host-export': { type: 'string' },
-      'in-flight-hours': { type: 'string' },
-      config: { type: 'string' },
-    },
-    [],
-    1,
-  );
-  const integer = (name: string, value: unknown, min: number, max: number): number => {
-    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max)
-      throw new CliError(`verify: --${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-  if (values.entry !== undefined && values.since !== undefined)
-    throw new CliError('verify: --entry and --since do not go together');
-  // Read through node/config.ts, the one reader of the environment.
-  const cfg = config(values.config ? { configFile: values.config as string } : {});
-  return {
-    source: positionals[0] as string,
-    json: values.json === true,
-    ...(values.entry !== undefined
-      ? { entry: integer('entry', values.entry, 0, Number.MAX_SAFE_INTEGER) }
-      : {}),
-    ...(values.since !== undefined ? { since: values.since as string } : {}),
-    ...(values['no-state'] ? {} : { statePath: (values.state as string | undefined) ?? defaultStatePath() }),
-    ...(values['save-checkpoint'] !== undefined
-      ? { saveCheckpoint: values['save-checkpoint'] as string }
-      : {}),
-    ...(values.workers !== undefined ? { workers: integer('workers', values.workers, 0, 64) } : {}),
-    allowPrivateAddress: cfg.allowPrivateAddress,
-    ...(values['host-export'] !== undefined ? { hostExport: values['host-export'] as string } : {}),
-    inFlightAfter: new Date(
-      Date.now() - integer('in-flight-hours', values['in-flight-hours'] ?? '24', 0, 24 * 365) * 3_600_000,
-    ).toISOString(),
-  };
-}
+export { parseVerifyArgs, VERIFY_USAGE, type VerifyArgs, VerifyReadFailure } from './verify/args.ts';
 
 async function openSource(args: VerifyArgs, skipBytes?: number): Promise<LedgerSource> {
   if (/^https?:\/\//.test(args.source) || /^@?[^@\s/]+@[^@\s/]+$/.test(args.source)) {
@@ -122,6 +42,7 @@ function savedEntryBytes(state: unknown): number | undefined {
 export async function runVerify(
   args: VerifyArgs,
   progress?: (done: number, total: number) => void,
+  ports?: readonly SignaturePort[],
 ): Promise<VerifyReport> {
   let sinceNote: string | undefined;
   let sinceSnapshot: unknown;
@@ -163,6 +84,7 @@ export async function runVerify(
       source,
       backend: nativeBackend,
       ...(args.workers === undefined ? {} : { workers: args.workers }),
+      ...(ports === undefined ? {} : { ports }),
       ...(args.statePath === undefined ? {} : { statePath: args.statePath }),
       ...(sinceNote === undefined ? {} : { sinceNote }),
       ...(sinceSnapshot === undefined ? {} : { sinceSnapshot }),
@@ -189,25 +111,6 @@ export async function runVerify(
     await saveCheckpointNote(args, report);
   }
   return report;
-}
-
-/** The `verify` command for scripts/cli.ts: prints the report; exit 1 or 2 through a CliError. */
-export async function verifyCommand(args: string[], io: Output): Promise<void> {
-  const parsed = parseVerifyArgs(args);
-  const bar = !parsed.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
-  const report = await runVerify(parsed, bar?.update);
-  bar?.end();
-  if (parsed.json) io.out(JSON.stringify(report, null, 2));
-  else for (const line of humanReport(report)) io.out(line);
-  if (report.exitCode === 1) throw new CliError('verify: the ledger does not verify', 1);
-  if (report.exitCode === 2) throw new VerifyReadFailure(report.error ?? 'could not read the ledger');
-}
-
-/** Exit 2 without the usage hint: the arguments were fine, the source was not readable. */
-export class VerifyReadFailure extends CliError {
-  constructor(message: string) {
-    super(`verify: ${message}`, 2);
-  }
 }
 
 /** Where the audit state saved with a checkpoint note lives: beside it. */
@@ -247,19 +150,5 @@ async function saveCheckpointNote(args: VerifyArgs, report: VerifyReport): Promi
     await writeFile(args.saveCheckpoint as string, report.checkpoint?.note ?? '');
   } catch (error) {
     throw new VerifyReadFailure(`cannot write ${args.saveCheckpoint}: ${(error as Error).message}`);
-  }
-}
-
-if (import.meta.main) {
-  const io: Output = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  };
-  try {
-    await verifyCommand(process.argv.slice(2), io);
-  } catch (error) {
-    if (!(error instanceof CliError)) throw error;
-    io.err(`cagnotte: ${error.message}`);
-    process.exitCode = error.exitCode;
   }
 }

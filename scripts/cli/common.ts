@@ -12,9 +12,12 @@ import { type Config, ConfigError, type ConfigInput, loadConfig } from '../../no
 export class CliError extends Error {
   override name = 'CliError';
   readonly exitCode: number;
-  constructor(message: string, exitCode = 2) {
+  /** Whether the message ends with a pointer to `--help`: a usage error, not a failure to read. */
+  readonly usageHint: boolean;
+  constructor(message: string, exitCode = 2, usageHint = exitCode === 2) {
     super(message);
     this.exitCode = exitCode;
+    this.usageHint = usageHint;
   }
 }
 

@@ -101,6 +101,7 @@ async function hostSide(
     source,
     backend: options.backend,
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.ports === undefined ? {} : { ports: options.ports }),
     ...(options.statePath === undefined ? {} : { statePath: options.statePath }),
     onEntry: (seq, entry, leafHash) => reconciler.hostEntry(seq, entry, toHex(leafHash)),
   });

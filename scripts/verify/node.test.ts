@@ -176,6 +176,21 @@ t.test('the CLI: exit codes 0, 1 and 2, and the JSON report', async (t) => {
   const missing = await cli(['verify', join(dir, 'missing.jsonl'), '--json', '--no-state']);
   t.equal(missing.code, 2);
   t.match(JSON.parse(missing.out), { verified: false, exitCode: 2, error: /cannot read/ });
+  t.notMatch(missing.err, /--help/);
+
+  // The audit runs on a thread of its own (verify/command.ts): what it cannot write still ends the
+  // command with exit 2 and its reason, not a stack trace.
+  const unwritable = await cli([
+    'verify',
+    file,
+    '--no-state',
+    '--save-checkpoint',
+    join(dir, 'no', 'such', 'dir'),
+  ]);
+  t.equal(unwritable.code, 2, unwritable.err);
+  t.match(unwritable.err, /^cagnotte: verify: cannot write .*no\/such\/dir/m);
+  t.notMatch(unwritable.err, /\n\s+at /, 'no stack trace');
+  t.notMatch(unwritable.err, /--help/, 'the arguments were fine: no pointer to the usage');
 
   const human = await cli(['verify', actorUrl, '--no-state'], { CAGNOTTE_ALLOW_PRIVATE_ADDRESS: '1' });
   t.equal(human.code, 0, human.err);

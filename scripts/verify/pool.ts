@@ -1,29 +1,58 @@
 /**
- * Signature batches answered on worker threads while the main thread walks the chain. When every
- * worker already has `maxQueued` batches waiting, the main thread answers the batch itself instead
- * of waiting: the cores stay busy whichever side is the slower one, and memory stays bounded.
+ * Signature batches answered on other threads while this thread walks the chain. When every
+ * helper already has `maxQueued` batches waiting, the walking thread answers the batch itself
+ * instead of waiting: the cores stay busy whichever side is the slower one, and memory stays
+ * bounded. A helper is a worker thread started here, or a thread that was there already and
+ * listens on a port: `cagnotte verify` walks the chain on a worker thread and lends its main
+ * thread (command.ts), so that two cores need two threads, not three.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { firstInvalidSignature, type SignatureBatch } from '../../protocol/audit/signatures.ts';
 import type { CryptoBackend } from '../../protocol/crypto.ts';
 
+/** A request to a helper: the batch's bytes (protocol/audit/signatures.ts), transferred. */
+export interface SignatureRequest {
+  type: 'signatures';
+  bytes: Uint8Array;
+}
+
+/** A helper's answer: the seq of the first invalid signature in the batch, or null. */
+export interface SignatureAnswer {
+  type: 'answer';
+  invalid: number | null;
+}
+
+/** A thread that answers {@link SignatureRequest}s, in order: a Worker or a MessagePort. */
+export interface SignaturePort {
+  postMessage(message: SignatureRequest, transfer: ArrayBuffer[]): void;
+  on(event: 'message', listener: (message: SignatureAnswer) => void): unknown;
+  off(event: 'message', listener: (message: SignatureAnswer) => void): unknown;
+}
+
 /** Options of {@link SignaturePool}. */
 export interface SignaturePoolOptions {
-  /** Worker threads (default: available cores, at least 1). 0 answers everything on the main thread. */
+  /**
+   * Helper threads, `ports` first (default: one per core but the walking thread's, at least
+   * one). 0 answers everything on the walking thread.
+   */
   workers?: number;
-  /** Batches waiting per worker before the main thread answers one itself. */
+  /** Threads already there that answer requests (they are not stopped by {@link close}). */
+  ports?: readonly SignaturePort[];
+  /** Batches waiting per helper before the walking thread answers one itself. */
   maxQueued?: number;
-  /** The main thread's backend, for the batches it answers. */
+  /** The walking thread's backend, for the batches it answers. */
   backend: CryptoBackend;
 }
 
 interface Slot {
-  worker: Worker;
+  port: SignaturePort;
+  listener: (message: SignatureAnswer) => void;
+  started?: Worker;
   queued: number;
 }
 
-/** A pool of signature workers; the earliest invalid signature seen so far is {@link firstInvalid}. */
+/** A pool of signature helpers; the earliest invalid signature seen so far is {@link firstInvalid}. */
 export class SignaturePool {
   readonly #slots: Slot[] = [];
   readonly #backend: CryptoBackend;
@@ -32,36 +61,34 @@ export class SignaturePool {
   #settled: (() => void)[] = [];
   #firstInvalid: number | undefined;
   #error: Error | undefined;
-  /** Batches answered on the main thread. */
+  /** Batches answered on the walking thread. */
   inline = 0;
-  /** Batches answered by workers. */
+  /** Batches answered by helpers. */
   offloaded = 0;
 
   constructor(options: SignaturePoolOptions) {
     this.#backend = options.backend;
     this.#maxQueued = options.maxQueued ?? 2;
-    const count = options.workers ?? Math.max(1, availableParallelism());
+    const ports = options.ports ?? [];
+    const count = options.workers ?? Math.max(1, availableParallelism() - 1);
     for (let i = 0; i < count; i++) {
+      const given = ports[i];
+      if (given !== undefined) {
+        this.#add(given);
+        continue;
+      }
       // No heap limit: loaders (tap's, for one) run in workers too, and a worker that runs out
       // of heap would end the audit; a worker only ever holds a few batches anyway.
       const worker = new Worker(new URL('./worker.ts', import.meta.url));
-      const slot: Slot = { worker, queued: 0 };
-      worker.on('message', (message: { invalid: number | null }) => {
-        slot.queued -= 1;
-        this.#outstanding -= 1;
-        this.offloaded += 1;
-        if (message.invalid !== null) this.#noteInvalid(message.invalid);
-        if (this.#outstanding === 0) this.#settle();
-      });
       worker.on('error', (error) => {
         this.#error = error;
         this.#settle();
       });
-      this.#slots.push(slot);
+      this.#add(worker, worker);
     }
   }
 
-  /** Worker threads in the pool. */
+  /** Helper threads in the pool. */
   get workers(): number {
     return this.#slots.length;
   }
@@ -71,7 +98,7 @@ export class SignaturePool {
     return this.#firstInvalid;
   }
 
-  /** Hands a batch over; answered at once on this thread when every worker is busy. */
+  /** Hands a batch over; answered at once on this thread when every helper is busy. */
   submit(batch: SignatureBatch): void {
     if (batch.count === 0) return;
     if (this.#error !== undefined) throw this.#error;
@@ -86,7 +113,7 @@ export class SignaturePool {
     }
     slot.queued += 1;
     this.#outstanding += 1;
-    slot.worker.postMessage({ bytes: batch.bytes }, [batch.bytes.buffer as ArrayBuffer]);
+    slot.port.postMessage({ type: 'signatures', bytes: batch.bytes }, [batch.bytes.buffer as ArrayBuffer]);
   }
 
   /** Waits for every batch handed over; resolves with {@link firstInvalid}. */
@@ -98,10 +125,26 @@ export class SignaturePool {
     return this.#firstInvalid;
   }
 
-  /** Stops the workers. */
+  /** Stops the workers it started and stops listening to the ports it was given. */
   async close(): Promise<void> {
-    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
-    this.#slots.length = 0;
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) slot.port.off('message', slot.listener);
+    await Promise.all(slots.map((slot) => slot.started?.terminate()));
+  }
+
+  #add(port: SignaturePort, started?: Worker): void {
+    const slot: Slot = { port, queued: 0, listener: () => {} };
+    slot.listener = (message) => {
+      if (message?.type !== 'answer') return;
+      slot.queued -= 1;
+      this.#outstanding -= 1;
+      this.offloaded += 1;
+      if (message.invalid !== null) this.#noteInvalid(message.invalid);
+      if (this.#outstanding === 0) this.#settle();
+    };
+    port.on('message', slot.listener);
+    if (started !== undefined) slot.started = started;
+    this.#slots.push(slot);
   }
 
   #settle(): void {
@@ -113,4 +156,10 @@ export class SignaturePool {
   #noteInvalid(seq: number): void {
     if (this.#firstInvalid === undefined || seq < this.#firstInvalid) this.#firstInvalid = seq;
   }
+}
+
+/** Answers one request with `backend`: what a helper thread does with each message. */
+export function answerSignatures(request: SignatureRequest, backend: CryptoBackend): SignatureAnswer {
+  const invalid = firstInvalidSignature(request.bytes, backend);
+  return { type: 'answer', invalid: invalid ?? null };
 }

@@ -26,7 +26,7 @@ import type { JsonObject } from '../../protocol/jcs.ts';
 import { verifyConsistency } from '../../protocol/merkle/verify.ts';
 import { entryMode, peekCheckpoint } from './entry.ts';
 import type { HostReport } from './host.ts';
-import { SignaturePool } from './pool.ts';
+import { SignaturePool, type SignaturePort } from './pool.ts';
 import { ContentError, entriesOf, type LedgerSource, ReadError } from './sources.ts';
 import { loadHistory, saveHistory } from './state.ts';
 
@@ -76,8 +76,13 @@ export interface VerifyReport {
 export interface VerifyOptions {
   source: LedgerSource;
   backend: CryptoBackend;
-  /** Worker threads for signatures (default: one per core). */
+  /**
+   * Threads that check signatures beside the one walking the chain, `ports` first (default: one
+   * per other core, at least one).
+   */
   workers?: number;
+  /** Threads already there that check signatures on request (see pool.ts). */
+  ports?: readonly SignaturePort[];
   /** The state file for fork detection; undefined to keep none. */
   statePath?: string;
   /** `--since`: a checkpoint note trusted before. */
@@ -101,7 +106,7 @@ export interface VerifyOptions {
 }
 
 const BATCH_RECORDS = 256;
-/** Fewer new entries than this are checked without worker threads unless `workers` is given. */
+/** Fewer new entries than this are checked without starting threads unless `workers` is given. */
 const INLINE_BELOW = 4096;
 
 /** Runs the audit; never throws for a ledger problem, only returns the report. */
@@ -187,9 +192,11 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
     }
   }
   const start = audit.position;
-  // Starting workers costs more than a few thousand signatures on this thread (an incremental audit).
-  const workers = options.workers ?? (peek.size - start < INLINE_BELOW ? 0 : undefined);
-  const pool = new SignaturePool({ backend, ...(workers === undefined ? {} : { workers }) });
+  // Starting workers costs more than a few thousand signatures on this thread (an incremental
+  // audit); threads already there cost nothing.
+  const ports = options.ports ?? [];
+  const workers = options.workers ?? (peek.size - start < INLINE_BELOW ? ports.length : undefined);
+  const pool = new SignaturePool({ backend, ports, ...(workers === undefined ? {} : { workers }) });
   let failure: VerifyFailure | undefined;
   let summarised = audit;
   try {

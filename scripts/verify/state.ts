@@ -5,15 +5,9 @@
  * (protocol/audit/forks.ts), so editing it by hand can lose evidence but never invent any.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { CheckpointHistory } from '../../protocol/audit/forks.ts';
 import { ReadError } from './sources.ts';
-
-/** The default state file. */
-export function defaultStatePath(): string {
-  return join(homedir(), '.cagnotte', 'checkpoints.json');
-}
 
 /** Reads the history; a missing file is an empty one. */
 export async function loadHistory(path: string): Promise<CheckpointHistory> {

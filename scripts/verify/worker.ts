@@ -4,9 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { nativeBackend } from '../../node/crypto/native.ts';
-import { firstInvalidSignature } from '../../protocol/audit/signatures.ts';
+import { answerSignatures, type SignatureRequest } from './pool.ts';
 
-parentPort?.on('message', (message: { bytes: Uint8Array }) => {
-  const invalid = firstInvalidSignature(message.bytes, nativeBackend);
-  parentPort?.postMessage({ invalid: invalid ?? null });
+parentPort?.on('message', (request: SignatureRequest) => {
+  parentPort?.postMessage(answerSignatures(request, nativeBackend));
 });
