@@ -33,7 +33,8 @@ import { keyPairFromSeed } from '../../protocol/crypto.ts';
 import { auditStatePath } from '../verify.ts';
 import type { BenchCase, BenchSuite } from './harness.ts';
 
-const VERIFY = fileURLToPath(new URL('../verify.ts', import.meta.url));
+// The published entry point, as `npx cagnotte verify` runs it (with Node's compile cache).
+const CLI = fileURLToPath(new URL('../../bin/cagnotte.js', import.meta.url));
 const DEFAULT_ENTRIES = 100_000;
 const INCREMENT = 1_000;
 
@@ -174,10 +175,10 @@ function notePeak(id: string, report: ChildReport): ChildReport {
   return report;
 }
 
-/** Runs `scripts/verify.ts` as a user would, and returns its JSON report. */
+/** Runs `cagnotte verify` as a user would, and returns its JSON report. */
 function verifyChild(args: string[]): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VERIFY, ...args, '--json', '--no-state'], {
+    const child = spawn(process.execPath, [CLI, 'verify', ...args, '--json', '--no-state'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
