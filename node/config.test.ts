@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ConfigError, isLoopbackHost, loadConfig } from './config.ts';
+import { ConfigError, isLoopbackHost, loadConfig, workerEnvironment } from './config.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'cagnotte-config-'));
 
@@ -113,4 +113,11 @@ t.test('a bad config file is named with its problem', async (t) => {
     problems(() => loadConfig({ file: join(cwd, 'missing.json'), env: {}, cwd })),
     [/cannot read the config file .*ENOENT/],
   );
+});
+
+t.test("a worker's environment is this process's with the extra variables set", async (t) => {
+  const env = workerEnvironment({ NODE_COMPILE_CACHE: join(cwd, 'cache') });
+  t.equal(env.NODE_COMPILE_CACHE, join(cwd, 'cache'));
+  t.equal(env.PATH, process.env.PATH, 'the rest is passed on as it is');
+  t.not(env, process.env, 'a copy: the process keeps its own');
 });

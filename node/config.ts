@@ -299,3 +299,12 @@ function parseRateLimits(value: unknown, problems: string[]): Config['rateLimits
   }
   return out;
 }
+
+/**
+ * The environment a worker thread starts with: this process's, with `extra` set. Here because
+ * this is the one module that touches `process.env`; a worker gets a copy of the environment,
+ * not what the main thread turned on through APIs (Node's compile cache, for one).
+ */
+export function workerEnvironment(extra: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}

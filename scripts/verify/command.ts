@@ -8,7 +8,9 @@
  * peak memory of a million-entry audit. A worker's young generation has a limit of our choosing.
  * This thread only parses the arguments, checks signatures and prints, so it loads only that.
  */
+import module from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { workerEnvironment } from '../../node/config.ts';
 import { nativeBackend } from '../../node/crypto/native.ts';
 import { CliError, type Output } from '../cli/common.ts';
 import { parseVerifyArgs, type VerifyArgs, VerifyReadFailure } from './args.ts';
@@ -54,9 +56,14 @@ export function auditOnThread(
   progress?: (done: number, total: number) => void,
 ): Promise<VerifyReport> {
   const workerData: AuditThreadData = { args, progress: progress !== undefined };
+  // A worker does not inherit the compile cache bin/cagnotte.js turned on, only the variable that
+  // names it: without it the thread strips the types of the audit's 69 modules again on every
+  // run (0.2 s of CPU, a fifth of an incremental audit's second, and 28 MB of memory).
+  const cache = module.getCompileCacheDir?.();
   const thread = new Worker(new URL('./audit-thread.ts', import.meta.url), {
     workerData,
     resourceLimits: { maxYoungGenerationSizeMb: AUDIT_YOUNG_GENERATION_MB },
+    ...(cache === undefined ? {} : { env: workerEnvironment({ NODE_COMPILE_CACHE: cache }) }),
   });
   return new Promise<VerifyReport>((resolve, reject) => {
     let settled = false;
