@@ -230,8 +230,8 @@ export function isCanonicalText(value: unknown, text: string, maxDepth = MAX_JSO
 /**
  * The canonical text of `object` without its member `key`, cut out of `text`, which must be
  * `canonicalize(object)` (see {@link isCanonicalText}): the unsecured document of a signed entry
- * without a second serialization. Undefined when the member's text occurs more than once (a
- * nested object holding an identical member), since the cut would then be a guess.
+ * without a second serialization. Undefined when `text` is not laid out as that precondition
+ * says (the caller then canonicalizes).
  */
 export function withoutMember(object: JsonObject, text: string, key: string): string | undefined {
   const cut = memberSpan(object, text, key);
@@ -262,7 +262,13 @@ export function withoutMemberBytes(
   return out;
 }
 
-/** Where `key`'s member (with one adjoining comma) lies in `text`; see {@link withoutMember}. */
+/**
+ * Where `key`'s member (with one adjoining comma) lies in canonical `text`, found by counting
+ * rather than searching: the members after it are those whose keys sort after it (UTF-16 code
+ * units, as RFC 8785 and `>` compare), and each is as long as JSON.stringify writes it, since RFC
+ * 8785 escapes strings and writes numbers as JSON.stringify does and key order changes no length.
+ * A search for the member's text had to decline when a nested object held the same member.
+ */
 function memberSpan(
   object: JsonObject,
   text: string,
@@ -270,19 +276,35 @@ function memberSpan(
 ): { start: number; end: number } | undefined {
   const value = object[key];
   if (value === undefined) return { start: text.length, end: text.length };
-  const member = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-  const at = text.indexOf(member);
-  if (at < 1 || text.indexOf(member, at + 1) !== -1) return undefined;
-  const end = at + member.length;
-  if (text[at - 1] === ',') return { start: at - 1, end };
-  return text[end] === ',' ? { start: at, end: end + 1 } : { start: at, end };
+  let tail = 0;
+  for (const other of Object.keys(object)) {
+    const otherValue = object[other];
+    // Each later member and the comma before it.
+    if (other > key && otherValue !== undefined)
+      tail += JSON.stringify(other).length + JSON.stringify(otherValue).length + 2;
+  }
+  const name = JSON.stringify(key);
+  const end = text.length - 1 - tail;
+  const start = end - name.length - 1 - JSON.stringify(value).length;
+  // Cheap checks that the text is laid out as counted; a caller that broke the precondition gets
+  // undefined, never a cut elsewhere that they would hash.
+  if (start < 1 || !text.startsWith(name, start) || text.charCodeAt(start + name.length) !== COLON)
+    return undefined;
+  const before = text.charCodeAt(start - 1);
+  const after = text.charCodeAt(end);
+  if (after !== COMMA && after !== CLOSE) return undefined;
+  if (before === COMMA) return { start: start - 1, end };
+  if (before !== OPEN) return undefined;
+  return after === COMMA ? { start, end: end + 1 } : { start, end };
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
 
 /** UTF-8 length of `text` from `start` to `end`. */
 function utf8Length(text: string, start: number, end: number): number {
-  if (end - start > 64 && !NON_ASCII.test(text.slice(start, end))) return end - start;
   let length = 0;
   for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i);
