@@ -37,7 +37,17 @@ export interface DeclaredHost {
 /** The amount of a money entry in minor units, once its rules hold; 0n for other kinds. */
 export type StaticRuleResult = { ok: true; minor: bigint } | { ok: false; reason: StaticRuleFailure };
 
-const TIMESTAMP_MS = (text: string): number => Date.parse(text);
+// Consecutive entries mostly share their second, and Date.parse was a microsecond an entry of
+// an audit: the last answer is kept (a pure function of its text, so nothing can go stale).
+let lastTimestamp = '';
+let lastTimestampMs = Number.NaN;
+const TIMESTAMP_MS = (text: string): number => {
+  if (text !== lastTimestamp) {
+    lastTimestamp = text;
+    lastTimestampMs = Date.parse(text);
+  }
+  return lastTimestampMs;
+};
 
 function amountAt(
   entry: Record<string, unknown>,
