@@ -44,10 +44,24 @@ function privateKey(seed: Uint8Array): KeyObject {
   );
 }
 
+// An auditor asks about one ledger key for thousands of signatures in a row: comparing 32 bytes
+// with the last key asked about skips the hex key of the cache lookup.
+let lastPublic: { raw: Uint8Array; key: KeyObject } | undefined;
+
 function publicKey(raw: Uint8Array): KeyObject {
-  return cached(publicKeys, raw, () =>
+  const last = lastPublic;
+  if (last !== undefined && sameBytes(last.raw, raw)) return last.key;
+  const key = cached(publicKeys, raw, () =>
     createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' }),
   );
+  lastPublic = { raw: raw.slice(), key };
+  return key;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** node:crypto backend: the same answers as `nobleBackend` on every input, about ten times faster. */
