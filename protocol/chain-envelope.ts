@@ -15,6 +15,7 @@ import {
   isCanonicalText,
   type JsonObject,
   joinMembers,
+  sameJson,
   withoutMemberBytes,
 } from './jcs.ts';
 import { decodeMultikey } from './multikey.ts';
@@ -78,7 +79,7 @@ export function checkEnvelope(
     leaf = line.bytes;
     const documentContext = object['@context'];
     texts = {
-      context: documentContext === undefined ? undefined : JSON.stringify(documentContext),
+      context: documentContext === undefined ? undefined : contextText(documentContext),
       unsecured: () =>
         withoutMemberBytes(object, line.text, line.bytes, 'proof') ??
         joinMembers(canonicalMembers(object), 'proof'),
@@ -130,6 +131,17 @@ export function checkEnvelope(
   const proofFailure = checkProof(entry, texts, actor, head?.keyIndex ?? 0, publicKey, context.backend);
   if (proofFailure !== undefined) return proofFailure;
   return { entry, leaf, actor, publicKey };
+}
+
+// Every entry of a ledger names the same @context: its text is kept rather than written again
+// for each (a cache of one value, compared as JSON, so it cannot answer for another).
+let lastContext: { value: unknown; text: string } | undefined;
+
+function contextText(value: unknown): string {
+  if (lastContext !== undefined && sameJson(lastContext.value, value)) return lastContext.text;
+  const text = JSON.stringify(value);
+  lastContext = { value, text };
+  return text;
 }
 
 function checkProof(

@@ -7,7 +7,14 @@ import fc from 'fast-check';
 import t from 'tap';
 import { readVectorText, VECTORS_DIR } from '../test-support/vectors.ts';
 import { utf8 } from './encoding.ts';
-import { canonicalize, isCanonicalText, type JsonObject, withoutMember, withoutMemberBytes } from './jcs.ts';
+import {
+  canonicalize,
+  isCanonicalText,
+  type JsonObject,
+  sameJson,
+  withoutMember,
+  withoutMemberBytes,
+} from './jcs.ts';
 
 /** JSON values as JSON.parse gives them. */
 const jsonArb = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
@@ -158,4 +165,31 @@ t.test('withoutMemberBytes: multi-byte text on both sides of the cut', async (t)
   const twin = { inner: { proof: '“1”' }, proof: '“1”' };
   const twinBytes = withoutMemberBytes(twin, canonicalize(twin), utf8(canonicalize(twin)), 'proof');
   t.equal(new TextDecoder().decode(twinBytes), '{"inner":{"proof":"“1”"}}');
+});
+
+t.test('property: sameJson is equality of canonical texts', async (t) => {
+  /** A copy with every object's keys in reverse order: the same JSON value. */
+  const reordered = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(reordered)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.entries(v)
+              .reverse()
+              .map(([k, x]) => [k, reordered(x)]),
+          )
+        : v;
+  let same = 0;
+  fc.assert(
+    fc.property(jsonArb, jsonArb, fc.boolean(), (a, other, copy) => {
+      const b = copy ? reordered(a) : other;
+      const equal = canonicalize(a as JsonObject) === canonicalize(b as JsonObject);
+      if (equal) same += 1;
+      return sameJson(a, b) === equal;
+    }),
+    { numRuns: 500, seed: 7 },
+  );
+  t.ok(same > 200, `both answers are exercised (${same} equal of 500)`);
+  t.notOk(sameJson([1, 2], { 0: 1, 1: 2 }), 'an array is not an object with index keys');
+  t.notOk(sameJson({ a: 1 }, { a: 1, b: undefined }), 'a member more is another value');
 });

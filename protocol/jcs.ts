@@ -213,6 +213,30 @@ function sortedJson(value: unknown, depth: number, maxDepth: number): boolean {
 }
 
 /**
+ * Whether two parsed JSON values are the same JSON value (arrays in order, objects by their
+ * members whatever their order), so that their canonical texts are equal; `maxDepth` bounds
+ * the walk. Cheaper than serializing both to compare them.
+ */
+export function sameJson(a: unknown, b: unknown, maxDepth = MAX_JSON_DEPTH): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || maxDepth <= 0)
+    return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i], maxDepth - 1)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!sameJson((a as JsonObject)[key], (b as JsonObject)[key], maxDepth - 1)) return false;
+  }
+  return true;
+}
+
+/**
  * True only when `text` is exactly `canonicalize(value)`, found without serializing by hand: a
  * verifier handed both a parsed value and the text it was parsed from (an export line) confirms
  * the text is canonical at the cost of one native `JSON.stringify`. RFC 8785 writes strings and

@@ -14,6 +14,7 @@ import {
   type JsonObject,
   type JsonValue,
   joinMembers,
+  sameJson,
 } from './jcs.ts';
 
 export const CRYPTOSUITE = 'eddsa-jcs-2022';
@@ -285,9 +286,12 @@ export function verifyProofTexts(
     proofContext =
       context === undefined
         ? undefined
-        : texts.canonicalOrder
-          ? JSON.stringify(context)
-          : canonicalize(context);
+        : !texts.canonicalOrder
+          ? canonicalize(context)
+          : // The proof's context is the document's (the common case): its text is known.
+            sameJson(context, securedDocument['@context'])
+            ? texts.context
+            : JSON.stringify(context);
   } catch (error) {
     if (error instanceof CanonicalizationError)
       return { ok: false, reason: { type: 'notCanonicalizable', path: `/proof${error.path}` } };
