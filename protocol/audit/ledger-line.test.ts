@@ -32,6 +32,16 @@ const TAMPERS: Record<string, Tamper> = {
   exponent: (text) => text.replace(/"seq":(\d+)/, (_, d) => `"seq":${d}e0`),
   duplicate: (text) => text.replace('"type":"Note"', '"type":"Note","type":"Note"'),
   bom: (text) => `\ufeff${text}`,
+  // The proof's @context must equal the document's; the fast path compares them as values.
+  proofContext: (text) => {
+    const value = JSON.parse(text) as Record<string, Record<string, unknown>>;
+    const proof = value.proof as Record<string, unknown>;
+    return canonicalize({ ...value, proof: { ...proof, '@context': ['https://example.org/other'] } });
+  },
+  documentContext: (text) => {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    return canonicalize({ ...value, '@context': 'https://www.w3.org/ns/activitystreams' });
+  },
   nestedProof: (text) => {
     // A member whose text is the entry's own proof, nested before it: the cut must not guess.
     const value = JSON.parse(text) as Record<string, unknown>;
