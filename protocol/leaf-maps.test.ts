@@ -144,3 +144,158 @@ t.test('OnceRecords as bytes and other facts, back to the same facts', async (t)
   t.equal(moved.size, 2);
   t.throws(() => OnceRecords.fromBytes(keys, values.subarray(32), []), RangeError, 'lengths');
 });
+
+// Records live in chunks of 2^14: these maps span several, with the last one partly filled.
+const ACROSS = 3 * 16384 + 123;
+const many = Array.from({ length: ACROSS + 1000 }, (_, i) => leaf(100_000 + i));
+const concat = (parts: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+};
+const aligned = <T>(bytes: Uint8Array, make: (b: ArrayBuffer) => T): T => make(bytes.slice().buffer);
+
+t.test('records across several chunks: each found, absent keys not, order kept', async (t) => {
+  const map = new LeafAmounts();
+  for (let i = 0; i < ACROSS; i++) map.set(many[i] as string, BigInt(i));
+  t.equal(map.size, ACROSS);
+  let found = 0;
+  for (let i = 0; i < ACROSS; i++) if (map.get(many[i] as string) === BigInt(i)) found++;
+  t.equal(found, ACROSS, 'every record, in every chunk');
+  let absent = 0;
+  for (let i = ACROSS; i < many.length; i++) if (map.get(many[i] as string) === undefined) absent++;
+  t.equal(absent, 1000, 'no key never set is found');
+  // The records at each chunk's edges, updated in place.
+  for (const i of [16383, 16384, 32767, 32768, 49151, 49152, ACROSS - 1]) map.set(many[i] as string, 7n);
+  t.equal(map.get(many[16384] as string), 7n);
+  t.equal(map.size, ACROSS, 'updates add no record');
+  const order = [...map].map(([hash]) => hash);
+  t.equal(String(order), String(many.slice(0, ACROSS)), 'iterated in the order first set');
+});
+
+t.test('toBytes and fromBytes across chunks give back the same map, which still grows', async (t) => {
+  const map = new LeafAmounts();
+  for (let i = 0; i < ACROSS; i++) map.set(many[i] as string, BigInt(i * 1_000_003));
+  const { keys, amounts } = map.toBytes();
+  t.equal(toHex(keys.subarray(32 * 16384, 32 * 16385)), many[16384], 'a key past the first chunk');
+  const back = LeafAmounts.fromBytes(keys, amounts);
+  t.equal(String([...back]), String([...map]), 'the same records in the same order');
+  back.set(many[ACROSS] as string, 1n);
+  t.equal(back.get(many[ACROSS] as string), 1n);
+  t.equal(back.get(many[ACROSS - 1] as string), BigInt((ACROSS - 1) * 1_000_003));
+
+  const facts = new OnceRecords();
+  for (let i = 0; i < ACROSS; i++) facts.set(`hostEntry ${many[i]}`, many[ACROSS - 1 - i] as string);
+  const bytes = facts.toBytes();
+  const again = OnceRecords.fromBytes(bytes.keys, bytes.values, bytes.other);
+  t.equal(String([...again]), String([...facts]), 'the same records in the same order');
+  t.equal(again.get(`hostEntry ${many[40000]}`), many[ACROSS - 1 - 40000]);
+  t.equal(again.get(`hostEntry ${many[ACROSS]}`), undefined);
+});
+
+t.test('setAll copies: neither map sees what the other sets afterwards', async (t) => {
+  const map = new LeafAmounts();
+  for (let i = 0; i < ACROSS; i++) map.set(many[i] as string, BigInt(i));
+  const copy = new LeafAmounts().setAll(map);
+  t.equal(String([...copy]), String([...map]), 'the same records in the same order');
+  copy.set(many[5] as string, 99n); // a shared chunk, written by the copy
+  copy.set(many[ACROSS] as string, 1n); // a new record in the shared last chunk
+  map.set(many[20000] as string, 98n); // a shared chunk, written by the original
+  map.set(many[ACROSS + 1] as string, 2n);
+  t.equal(map.get(many[5] as string), 5n, 'the original keeps its amount');
+  t.equal(copy.get(many[20000] as string), 20000n, 'the copy keeps its amount');
+  t.equal(map.get(many[ACROSS] as string), undefined, "the copy's new record is not the original's");
+  t.equal(copy.get(many[ACROSS + 1] as string), undefined, "and the original's not the copy's");
+  t.equal(map.size, ACROSS + 1);
+  t.equal(copy.size, ACROSS + 1);
+  // Enough new records in each to grow the index: each its own.
+  for (let i = ACROSS + 2; i < many.length; i++) copy.set(many[i] as string, 3n);
+  t.equal(map.get(many[many.length - 1] as string), undefined);
+  t.equal(copy.get(many[many.length - 1] as string), 3n);
+
+  const facts = new OnceRecords();
+  for (let i = 0; i < 20000; i++) facts.set(`hostEntry ${many[i]}`, many[i + 1] as string);
+  facts.set('received x', many[0] as string);
+  const factsCopy = new OnceRecords().setAll(facts);
+  factsCopy.set(`hostEntry ${many[3]}`, many[9] as string);
+  factsCopy.set(`hostEntry ${many[20001]}`, many[9] as string);
+  t.equal(facts.get(`hostEntry ${many[3]}`), many[4], 'the original fact stays');
+  t.equal(facts.get(`hostEntry ${many[20001]}`), undefined);
+  t.equal(factsCopy.get(`hostEntry ${many[3]}`), many[9]);
+  t.equal(factsCopy.get('received x'), many[0]);
+  t.equal(factsCopy.size, facts.size + 1);
+});
+
+t.test('raw records and index are taken as views, never written, and give the same map', async (t) => {
+  const map = new LeafAmounts();
+  for (let i = 0; i < ACROSS; i++) map.set(many[i] as string, BigInt(i));
+  const raw = map.raw();
+  const keys = concat(raw.keys);
+  const amounts = concat(raw.amounts);
+  const index = raw.index.slice();
+  const tags = raw.tags.slice();
+  const saved = concat([keys, amounts, index, tags]);
+  const back = LeafAmounts.fromRaw(
+    aligned(keys, (b) => new Uint32Array(b)),
+    aligned(amounts, (b) => new Float64Array(b)),
+    aligned(index, (b) => new Int32Array(b)),
+    tags,
+  );
+  t.equal(String([...back]), String([...map]), 'the same records in the same order');
+  t.equal(back.get(many[ACROSS] as string), undefined, 'an absent key');
+  // Views of one buffer, as a saved state gives them: writes go to copies.
+  const k = new Uint32Array(keys.length / 4);
+  k.set(new Uint32Array(keys.slice().buffer));
+  const a = new Float64Array(amounts.slice().buffer);
+  const i = new Int32Array(index.slice().buffer);
+  const live = LeafAmounts.fromRaw(k, a, i, tags);
+  for (let n = 0; n < ACROSS; n += 1000) live.set(many[n] as string, 1n);
+  for (let n = ACROSS; n < many.length; n++) live.set(many[n] as string, 2n);
+  t.equal(live.get(many[many.length - 1] as string), 2n);
+  t.equal(live.get(many[0] as string), 1n);
+  t.same(
+    concat([new Uint8Array(k.buffer), new Uint8Array(a.buffer), new Uint8Array(i.buffer), tags]),
+    saved,
+    'the bytes given are unchanged',
+  );
+
+  t.throws(() => LeafAmounts.fromRaw(k, a.subarray(1), i, tags), RangeError, 'lengths');
+  t.throws(
+    () => LeafAmounts.fromRaw(k, a, i.subarray(0, i.length / 2), tags.subarray(0, i.length / 2)),
+    /index/,
+    'an index too small',
+  );
+  t.throws(() => LeafAmounts.fromRaw(k, a, i, tags.subarray(1)), /tag/, 'tags');
+  const twice = i.slice();
+  const first = twice.findIndex((r) => r !== 0);
+  const second = twice.findIndex((r, n) => n > first && r !== 0);
+  twice[second] = twice[first] as number;
+  t.throws(() => LeafAmounts.fromRaw(k, a, twice, tags), /not a record/, 'a record twice in the index');
+  const out = i.slice();
+  out[first] = ACROSS + 1;
+  t.throws(() => LeafAmounts.fromRaw(k, a, out, tags), /not a record/, 'a record out of range');
+  for (const bad of [-1, 0.5, Number.NaN, 2 ** 53]) {
+    const wrong = a.slice();
+    wrong[7] = bad;
+    t.throws(() => LeafAmounts.fromRaw(k, wrong, i, tags), /amount 7/, `amount ${bad}`);
+  }
+  t.throws(() => LeafAmounts.fromRaw(k, a, i, tags, 100), /amount 101/, 'over the maximum');
+
+  const facts = new OnceRecords();
+  for (let n = 0; n < ACROSS; n++) facts.set(`hostEntry ${many[n]}`, many[ACROSS - n] as string);
+  facts.set('received x', many[1] as string);
+  const f = facts.raw();
+  const factsBack = OnceRecords.fromRaw(
+    aligned(concat(f.keys), (b) => new Uint32Array(b)),
+    aligned(concat(f.values), (b) => new Uint32Array(b)),
+    aligned(f.index, (b) => new Int32Array(b)),
+    f.tags.slice(),
+    f.other,
+  );
+  t.equal(String([...factsBack]), String([...facts]), 'the same records in the same order');
+  t.equal(factsBack.get(`hostEntry ${many[ACROSS]}`), undefined);
+});
