@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { workerEnvironment } from '../../node/config.ts';
 import { nativeBackend } from '../../node/crypto/native.ts';
 import { CliError, type Output } from '../cli/common.ts';
-import { parseVerifyArgs, type VerifyArgs, VerifyReadFailure } from './args.ts';
+import { parseVerifyArgs, VERIFY_USAGE, type VerifyArgs, VerifyReadFailure } from './args.ts';
 import { answerSignatures, type SignatureRequest } from './pool.ts';
 import { humanReport, progressBar } from './report.ts';
 import type { VerifyReport } from './run.ts';
@@ -40,6 +40,10 @@ export interface AuditThreadData {
 
 /** The `verify` command for scripts/cli.ts: prints the report; exit 1 or 2 through a CliError. */
 export async function verifyCommand(args: string[], io: Output): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(VERIFY_USAGE);
+    return;
+  }
   const parsed = parseVerifyArgs(args);
   const bar = !parsed.json && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   const report = await auditOnThread(parsed, bar?.update);

@@ -199,6 +199,10 @@ t.test('the CLI: exit codes 0, 1 and 2, and the JSON report', async (t) => {
   const guarded = await cli(['verify', actorUrl, '--no-state']);
   t.equal(guarded.code, 2, 'without CAGNOTTE_ALLOW_PRIVATE_ADDRESS the loopback node is refused');
   t.match(guarded.err, /refused/);
+  const help = await cli(['verify', '--help']);
+  t.equal(help.code, 0, help.err);
+  t.match(help.out, /^Usage: cagnotte verify SOURCE/);
+  t.match(help.out, /--since FILE/, 'every option is described');
   const usage = await cli(['verify']);
   t.equal(usage.code, 2);
   t.match(usage.err, /verify: expected 1 file argument/);
