@@ -80,6 +80,20 @@ t.test('bad arguments: a clear message, a non-zero exit, nothing written', async
   t.same(readdirSync(cwd), [], 'no file or directory was created');
 });
 
+t.test('--help after a command prints the usage and exits 0, writing nothing', async (t) => {
+  const cwd = tempDir(t);
+  for (const args of [
+    ['export', '--help'],
+    ['start', '-h'],
+    ['init', '--data', 'd', '--help'],
+  ]) {
+    const { code, out, err } = await runHere(args, cwd);
+    t.equal(code, 0, `${args.join(' ')}: ${err}`);
+    t.match(out, /^Usage: cagnotte <command>/, args.join(' '));
+  }
+  t.same(readdirSync(cwd), [], 'init --help created nothing');
+});
+
 t.test('init, admin add, token create and offline seed on a real data directory', async (t) => {
   const cwd = tempDir(t);
   const init = await runHere(

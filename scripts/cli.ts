@@ -65,6 +65,11 @@ export async function main(argv: string[], io: Output): Promise<number> {
       io.out(USAGE);
       return name === undefined ? 2 : 0;
     }
+    // `verify` has a usage of its own; every other command is described in the general one.
+    if (name !== 'verify' && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(USAGE);
+      return 0;
+    }
     const group = SUBCOMMANDS[name];
     if (group) {
       const [sub, ...args] = rest;
