@@ -302,9 +302,7 @@ export class HttpSource implements LedgerSource {
       )) as Record<string, unknown>;
       const items = Array.isArray(page?.orderedItems) ? [...page.orderedItems].reverse() : [];
       if (items.length === 0) throw new ContentError(`an outbox page has no items: ${url}`);
-      const entries = items
-        .slice(0, size - given)
-        .map((item) => ({ value: (item as { object?: unknown } | null)?.object }));
+      const entries = pageEntries(items, size - given, 'object');
       given += entries.length;
       yield entries;
       if (given >= size) return;
@@ -327,9 +325,7 @@ export class HttpSource implements LedgerSource {
       )) as { items?: unknown; next?: unknown } | null;
       const items = Array.isArray(page?.items) ? page.items : [];
       if (items.length === 0) throw new ContentError(`an entries page has no items: ${url}`);
-      const entries = items
-        .slice(0, size - expected)
-        .map((item) => ({ value: (item as { entry?: unknown } | null)?.entry }));
+      const entries = pageEntries(items, size - expected, 'entry');
       expected += entries.length;
       yield entries;
       if (expected >= size) return;
@@ -401,4 +397,9 @@ function hashesOf(answer: unknown): Uint8Array[] {
   if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))
     throw new ContentError('the proof answer has no list of hex hashes');
   return hashes.map((h) => fromHex(h as string));
+}
+
+/** A page's first `room` items as entries: each item's `field` (an activity's object, an API item's entry). */
+function pageEntries(items: unknown[], room: number, field: 'object' | 'entry'): SourceEntry[] {
+  return items.slice(0, room).map((item) => ({ value: (item as Record<string, unknown> | null)?.[field] }));
 }
