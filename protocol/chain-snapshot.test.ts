@@ -6,7 +6,7 @@ import t from 'tap';
 import { clone, LedgerWriter } from '../test-support/ledger.ts';
 import { mixedLedgerArb, randomLedger } from '../test-support/random-ledger.ts';
 import { ChainVerifier, type StepResult } from './chain.ts';
-import { snapshotDigest } from './chain-snapshot.ts';
+import { decodeChainState, encodeChainStateBytes, snapshotDigest } from './chain-snapshot.ts';
 import { nobleBackend } from './crypto.ts';
 import { fromBase64, fromHex, toBase64, toHex } from './encoding.ts';
 import type { JsonObject } from './jcs.ts';
@@ -45,6 +45,13 @@ function version1(snapshot: JsonObject): JsonObject {
   return { ...old, digest: snapshotDigest(old, nobleBackend) };
 }
 
+/** The same state as version 3's bytes, as `--save-checkpoint` writes it. */
+function version3(snapshot: JsonObject, extra?: JsonObject): Uint8Array {
+  const decoded = decodeChainState(snapshot, nobleBackend);
+  if (!decoded.ok) throw new Error(decoded.reason.problem);
+  return encodeChainStateBytes(decoded.state, nobleBackend, extra);
+}
+
 function resumed(snapshot: unknown): ChainVerifier {
   const r = ChainVerifier.resume(snapshot);
   if (!r.ok) throw new Error(`resume refused: ${r.reason.problem}`);
@@ -54,7 +61,7 @@ function resumed(snapshot: unknown): ChainVerifier {
 t.test('resuming at any cut gives the same steps, summary and final state', async (t) => {
   let packed = 0;
   fc.assert(
-    fc.property(mixedLedgerArb, fc.nat(), fc.nat(), fc.boolean(), (actions, cutSeed, dropSeed, old) => {
+    fc.property(mixedLedgerArb, fc.nat(), fc.nat(), fc.nat(2), (actions, cutSeed, dropSeed, version) => {
       const entries: unknown[] = randomLedger(actions).writer.entries;
       const n = cutSeed % (entries.length + 1);
       // Half the runs drop an entry after the cut: the failure must be the same too.
@@ -68,9 +75,12 @@ t.test('resuming at any cut gives the same steps, summary and final state', asyn
       const snapshot = first.snapshot();
       const contributions = snapshot.contributions as { keys: string };
       if (contributions.keys.length > 0) packed++;
-      // Half the runs resume from the version 1 layout of the same state.
-      const second = resumed(reread(old ? version1(snapshot) : snapshot));
+      // A third of the runs resume from the version 1 layout of the same state, a third from bytes.
+      const bytes = version === 2 ? version3(snapshot, { note: 'kept' }) : undefined;
+      const second = resumed(bytes ?? reread(version === 1 ? version1(snapshot) : snapshot));
       const rest = walk(second, entries.slice(n));
+      // The resumed maps view the bytes and copy what they change: the bytes resume again.
+      if (bytes !== undefined) t.same(resumed(bytes).snapshot(), snapshot, 'the bytes are unchanged');
       t.same(rest, wholeSteps.slice(n));
       t.same(second.failure, whole.failure);
       t.same(second.head, whole.head);
@@ -203,4 +213,52 @@ t.test('an edited snapshot is not silently trusted', async (t) => {
   moved.digest = snapshotDigest(moved as JsonObject, writer.backend);
   const r = resumed(moved).push(entries[n]);
   t.match(r, { ok: false, reason: { type: 'prevMismatch', seq: n } });
+});
+
+t.test('version 3 bytes resume the same state; edited, cut short or foreign bytes are refused', async (t) => {
+  const { writer } = randomLedger(
+    Array.from({ length: 60 }, (_, i) => ({
+      op: [10, 0, 1, 2, 4, 5, 0, 15, 13, 15, 16][i % 11] as number,
+      a: i * 7919,
+      b: i,
+    })),
+  );
+  const v = new ChainVerifier();
+  walk(v, writer.entries);
+  const snapshot = v.snapshot();
+  const bytes = version3(snapshot, { genesis: 'its fields', entryBytes: 12345 });
+  const back = decodeChainState(bytes, nobleBackend);
+  t.ok(back.ok, 'the bytes read back');
+  if (!back.ok) return;
+  t.ok([...back.state.contributions].length > 0, 'with contributions');
+  t.same(resumed(bytes).snapshot(), snapshot, 'to the same state');
+  t.equal(new TextDecoder().decode(bytes.subarray(0, 24)), 'cagnotte chain-state v3\n', 'a magic line');
+
+  const problem = (b: Uint8Array): string | undefined => {
+    const r = decodeChainState(b, nobleBackend);
+    return r.ok ? undefined : r.reason.problem;
+  };
+  // Every byte, header, padding, sections and digest: one bit flipped is refused.
+  let refused = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const edited = bytes.slice();
+    edited[i] = (edited[i] as number) ^ 0x10;
+    if (problem(edited) !== undefined) refused++;
+  }
+  t.equal(refused, bytes.length, `each of the ${bytes.length} bytes edited is refused`);
+  for (const length of [0, 31, 64, bytes.length - 33, bytes.length - 32, bytes.length - 1])
+    t.ok(problem(bytes.subarray(0, length)), `cut at ${length} bytes`);
+  t.match(problem(Uint8Array.from([...bytes, 0])), /bytes where/, 'a byte added');
+  const wrongMagic = bytes.slice();
+  wrongMagic.set(new TextEncoder().encode('cagnotte chain-state v4\n'));
+  t.match(problem(wrongMagic), /not a state file of this kind and version/);
+  // Written where the most significant byte comes first: the mark reads backwards here.
+  const foreign = bytes.slice();
+  foreign.set(bytes.slice(24, 28).reverse(), 24);
+  t.match(problem(foreign), /another byte order/);
+  t.match(problem(version3(snapshot).subarray(0, 31)), /not a state file/, 'shorter than the fixed fields');
+  // Unaligned bytes (a view at an odd offset) are copied once, and read the same.
+  const odd = new Uint8Array(bytes.length + 1);
+  odd.set(bytes, 1);
+  t.same(resumed(odd.subarray(1)).snapshot(), snapshot, 'read from an odd offset');
 });

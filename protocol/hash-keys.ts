@@ -225,8 +225,9 @@ export class HashKeys {
     if (this.count > this.#slots.length * MAX_LOAD) this.#rehash(this.#slots.length * 2);
     else {
       if (this.#slotsShared) {
-        this.#slots = this.#slots.slice();
-        this.#tags = this.#tags.slice();
+        // Copies made by constructors: a Buffer's slice() would be a view of the same bytes.
+        this.#slots = new Int32Array(this.#slots);
+        this.#tags = new Uint8Array(this.#tags);
         this.#slotsShared = false;
       }
       this.#place(record);
@@ -315,7 +316,7 @@ export class HashKeys {
     this.keys.adopt(keys);
     this.count = count;
     this.#slots = index;
-    this.#tags = tags;
+    this.#tags = new Uint8Array(tags.buffer, tags.byteOffset, tags.length);
     this.#slotsShared = true;
   }
 

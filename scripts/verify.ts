@@ -5,8 +5,9 @@
  * 2 could not fetch or read. This is the audit from parsed arguments to report; the command
  * (verify/command.ts) runs it on a thread of its own.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { nativeBackend } from '../node/crypto/native.ts';
+import { auditStateBytes, auditStateOfBytes } from '../protocol/audit/state-bytes.ts';
 import type { JsonObject } from '../protocol/jcs.ts';
 import { type VerifyArgs, VerifyReadFailure } from './verify/args.ts';
 import { resolveHandle } from './verify/handle.ts';
@@ -34,7 +35,8 @@ async function openSource(args: VerifyArgs, skipBytes?: number): Promise<LedgerS
 
 /** The byte length of the entry lines saved with an audit state of a file, if it is one. */
 function savedEntryBytes(state: unknown): number | undefined {
-  const bytes = (state as { entryBytes?: unknown } | null)?.entryBytes;
+  const fields = state instanceof Uint8Array ? auditStateOfBytes(state) : state;
+  const bytes = (fields as { entryBytes?: unknown } | null | undefined)?.entryBytes;
   return typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
 }
 
@@ -50,7 +52,7 @@ export async function runVerify(
   try {
     if (args.since !== undefined) {
       sinceNote = await readFile(args.since, 'utf8');
-      sinceSnapshot = await readAuditState(auditStatePath(args.since));
+      sinceSnapshot = await readAuditState(args.since);
     }
     source = await openSource(args, savedEntryBytes(sinceSnapshot));
   } catch (error) {
@@ -113,22 +115,39 @@ export async function runVerify(
   return report;
 }
 
-/** Where the audit state saved with a checkpoint note lives: beside it. */
+/**
+ * Where the audit state saved with a checkpoint note lives: beside it, as bytes
+ * (protocol/audit/state-bytes.ts), which a resume views in place instead of parsing.
+ */
 export function auditStatePath(noteFile: string): string {
+  return `${noteFile}.audit.bin`;
+}
+
+/** Where a state saved as JSON by earlier versions lives: read when there are no bytes. */
+export function jsonAuditStatePath(noteFile: string): string {
   return `${noteFile}.audit.json`;
 }
 
-/** The saved audit state, or undefined when there is none or it is not JSON (a full walk then). */
-async function readAuditState(path: string): Promise<unknown> {
-  let text: string;
+async function readOptional(path: string): Promise<Buffer | undefined> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/**
+ * The audit state saved with a checkpoint note: its bytes, or the JSON value of an older one;
+ * undefined when there is none, or an object the resume refuses when the JSON does not parse.
+ */
+async function readAuditState(noteFile: string): Promise<unknown> {
+  const bytes = await readOptional(auditStatePath(noteFile));
+  if (bytes !== undefined) return bytes;
+  const json = await readOptional(jsonAuditStatePath(noteFile));
+  if (json === undefined) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(json.toString('utf8'));
   } catch {
     return { type: 'unreadable' };
   }
@@ -137,9 +156,13 @@ async function readAuditState(path: string): Promise<unknown> {
 async function saveAuditState(noteFile: string, snapshot: JsonObject): Promise<void> {
   const path = auditStatePath(noteFile);
   const temporary = `${path}.${process.pid}.tmp`;
+  const encoded = auditStateBytes(snapshot, nativeBackend);
+  if (!encoded.ok) throw new TypeError(`the audit state does not read back: ${encoded.reason.problem}`);
   try {
-    await writeFile(temporary, JSON.stringify(snapshot));
+    await writeFile(temporary, encoded.bytes);
     await rename(temporary, path);
+    // A JSON state of an earlier checkpoint would only be refused: it goes.
+    await rm(jsonAuditStatePath(noteFile), { force: true });
   } catch (error) {
     throw new VerifyReadFailure(`cannot write ${path}: ${(error as Error).message}`);
   }

@@ -30,6 +30,7 @@ import {
 import type { NoteVerifierKey } from '../note.ts';
 import { type CheckpointSignature, checkpointKeyOf, nameSignatures } from './checkpoint-keys.ts';
 import { checkingBackend, type SignatureCheck } from './signatures.ts';
+import { auditStateOfBytes } from './state-bytes.ts';
 import { type AuditSummary, toSummary } from './summary.ts';
 
 export { type CheckpointSignature, checkpointKeyOf } from './checkpoint-keys.ts';
@@ -133,6 +134,8 @@ export class LedgerAudit {
    * An audit that continues from `snapshot`, which must be the state at `checkpoint`: the note
    * verifies with the genesis's checkpoint key, and its size and root are the saved tree's. New
    * entries then extend that tree, so the next checkpoint's root shows they extend that history.
+   * `snapshot` is the object {@link snapshot} gave or its bytes (state-bytes.ts), which the audit
+   * then views: they must not change while it lives.
    */
   static resume(
     snapshot: unknown,
@@ -143,7 +146,11 @@ export class LedgerAudit {
       ok: false as const,
       reason: { type: 'snapshotInvalid' as const, problem },
     });
-    const s = snapshot as Record<string, unknown> | null;
+    // Bytes (audit/state-bytes.ts) are read the same way, their chain state being the bytes.
+    const s = (snapshot instanceof Uint8Array ? auditStateOfBytes(snapshot) : snapshot) as Record<
+      string,
+      unknown
+    > | null;
     if (typeof s !== 'object' || s === null || s.type !== 'AuditSnapshot' || s.version !== 1)
       return refuse('not a version 1 audit snapshot');
     const genesis = s.genesis as SignedEntry<'Genesis'> | undefined;

@@ -13,11 +13,11 @@ export const VERIFY_USAGE = `Usage: cagnotte verify SOURCE [--json] [--entry N] 
   SOURCE: a bulk export file, an actor URL, or a handle @name@domain.
   --entry N           only entry N: its proof and its inclusion in the signed checkpoint
   --since FILE        incremental: trust the checkpoint note in FILE (saved by --save-checkpoint)
-                      and resume from the audit state beside it (FILE.audit.json): only the
-                      newer entries are read
+                      and resume from the audit state beside it (FILE.audit.bin, or an older
+                      FILE.audit.json): only the newer entries are read
   --state FILE        checkpoints seen, for fork detection (default ~/.cagnotte/checkpoints.json)
   --save-checkpoint   write the verified checkpoint note to FILE and the audit state to
-                      FILE.audit.json, for a later --since
+                      FILE.audit.bin, for a later --since
   --host-export FILE  the host's bulk export, audited and reconciled with the ledger (over HTTP
                       the declared host is fetched); take it after the collective's
   --in-flight-hours N a host movement younger than N hours may still lack its twin (default 24)

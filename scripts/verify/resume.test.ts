@@ -15,7 +15,11 @@ import {
   tempNode,
   update,
 } from '../../node/ledger/fixtures.test-helper.ts';
-import { auditStatePath, runVerify, type VerifyArgs } from '../verify.ts';
+import { auditStateOfBytes } from '../../protocol/audit/state-bytes.ts';
+import { decodeChainState, encodeChainState } from '../../protocol/chain-snapshot.ts';
+import { nobleBackend } from '../../protocol/crypto.ts';
+import type { JsonObject } from '../../protocol/jcs.ts';
+import { auditStatePath, jsonAuditStatePath, runVerify, type VerifyArgs } from '../verify.ts';
 
 async function exportText(node: TempNode): Promise<string> {
   const parts: Buffer[] = [];
@@ -45,12 +49,32 @@ const saved = join(dir, 'saved.note');
 const first = await verify(await exportText(node), { saveCheckpoint: saved });
 const lines = (text: string) => text.slice(0, -1).split('\n');
 
+/** The saved state's bytes, its audit fields and its chain state read back. */
+async function savedState(note: string) {
+  const bytes = await readFile(auditStatePath(note));
+  const fields = auditStateOfBytes(bytes) as Record<string, unknown>;
+  const chain = decodeChainState(bytes, nobleBackend);
+  if (!chain.ok) throw new Error(chain.reason.problem);
+  return { bytes, fields, chain: chain.state };
+}
+
+/** Another note file with `note`'s checkpoint, and `state` (bytes, or JSON text) as its state. */
+async function noteWith(name: string, note: string, state: Uint8Array | string, json = false) {
+  const path = join(dir, name);
+  await writeFile(path, await readFile(note, 'utf8'));
+  await writeFile(json ? jsonAuditStatePath(path) : auditStatePath(path), state);
+  return path;
+}
+
 t.test('--save-checkpoint keeps the note and the audit state beside it', async (t) => {
   t.equal(first.exitCode, 0);
   t.equal(await readFile(saved, 'utf8'), first.checkpoint?.note);
-  const state = JSON.parse(await readFile(auditStatePath(saved), 'utf8'));
-  t.match(state, { type: 'AuditSnapshot', chain: { size: first.summary?.entries, balance: '25000' } });
-  t.ok(Object.keys(state.chain.expenses).length === 1, 'the open expense is kept');
+  const { fields, chain } = await savedState(saved);
+  t.match(fields, { type: 'AuditSnapshot', version: 1, genesis: { kind: 'Genesis' } });
+  t.equal(chain.position, first.summary?.entries);
+  t.equal(chain.balance, 25000n);
+  t.equal(chain.expenses.size, 1, 'the open expense is kept');
+  t.same([...chain.contributions].length, 1, 'and the contribution');
 });
 
 t.test('resumed twice, the audit reads only new entries and agrees with a full walk', async (t) => {
@@ -80,27 +104,72 @@ t.test('resumed twice, the audit reads only new entries and agrees with a full w
   t.match(bad.failure, { type: 'badProof', seq });
 });
 
-t.test('an edited or mismatched audit state is not believed: every entry is read', async (t) => {
+t.test('an edited, cut or mismatched audit state is not believed: every entry is read', async (t) => {
   const text = await exportText(node);
   const expected = (await verify(text)).summary;
-  const state = JSON.parse(await readFile(auditStatePath(saved), 'utf8'));
-
-  state.chain.balance = '99999999';
-  const edited = join(dir, 'edited.note');
-  await writeFile(edited, await readFile(saved, 'utf8'));
-  await writeFile(auditStatePath(edited), JSON.stringify(state));
-  const report = await verify(text, { since: edited });
-  t.equal(report.exitCode, 0);
-  t.equal(report.resumedAt, undefined, 'not resumed');
-  t.match(report.warnings, [/digest/]);
-  t.same(report.summary, expected);
+  const { bytes } = await savedState(saved);
+  const notBelieved = async (label: string, note: string, warning: RegExp) => {
+    const report = await verify(text, { since: note });
+    t.equal(report.exitCode, 0, label);
+    t.equal(report.resumedAt, undefined, `${label}: not resumed`);
+    t.match(report.warnings, [warning], label);
+    t.same(report.summary, expected, label);
+  };
+  // A byte of the header (the balance's digits are in it), of a section, and of the digest.
+  const header = bytes.indexOf(Buffer.from('"balance":"'));
+  t.ok(header > 0, 'the balance is in the header');
+  for (const [label, at] of [
+    ['the header', header + 11],
+    ['a section', bytes.length - 100],
+    ['the digest', bytes.length - 1],
+  ] as const) {
+    const edited = Uint8Array.from(bytes);
+    edited[at] = (edited[at] as number) ^ 1;
+    await notBelieved(
+      `an edited byte in ${label}`,
+      await noteWith(`edited-${at}.note`, saved, edited),
+      /digest/,
+    );
+  }
+  await notBelieved(
+    'a cut file',
+    await noteWith('cut.note', saved, bytes.subarray(0, bytes.length - 40)),
+    /bytes where/,
+  );
+  const magic = Uint8Array.from(bytes);
+  magic[22] = 0x39; // v9
+  await notBelieved(
+    'another version',
+    await noteWith('magic.note', saved, magic),
+    /not an audit snapshot|not a version/,
+  );
 
   // The state of one checkpoint with the note of another.
   const other = join(dir, 'other.note');
   await writeFile(other, first.checkpoint?.note ?? '');
-  await writeFile(auditStatePath(other), await readFile(auditStatePath(saved), 'utf8'));
-  const mismatched = await verify(text, { since: other });
-  t.equal(mismatched.resumedAt, undefined);
-  t.match(mismatched.warnings, [/not the checkpoint's/]);
-  t.same(mismatched.summary, expected);
+  await writeFile(auditStatePath(other), bytes);
+  await notBelieved('another checkpoint', other, /not the checkpoint's/);
+});
+
+t.test('a JSON state saved by an earlier version still resumes, and is replaced by bytes', async (t) => {
+  const text = await exportText(node);
+  const full = await verify(text);
+  const { fields, chain } = await savedState(saved);
+  const json = { ...fields, chain: encodeChainState(chain, nobleBackend) } as JsonObject;
+  const old = await noteWith('old.note', saved, JSON.stringify(json), true);
+  const resumed = await verify(text, { since: old, saveCheckpoint: old });
+  t.equal(resumed.exitCode, 0);
+  t.equal(resumed.resumedAt, chain.position, 'resumed from the JSON state');
+  t.same(resumed.warnings, []);
+  t.same(resumed.summary, full.summary);
+  await t.rejects(readFile(jsonAuditStatePath(old)), { code: 'ENOENT' }, 'the JSON state is gone');
+  t.equal((await savedState(old)).chain.position, full.summary?.entries, 'the bytes saved in its place');
+
+  // An edited JSON state is refused as before.
+  json.chain = { ...(json.chain as JsonObject), balance: '99999999' };
+  const edited = await noteWith('old-edited.note', saved, JSON.stringify(json), true);
+  const report = await verify(text, { since: edited });
+  t.equal(report.resumedAt, undefined);
+  t.match(report.warnings, [/digest/]);
+  t.same(report.summary, full.summary);
 });

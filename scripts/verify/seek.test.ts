@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { exportLedger } from '../../node/export/bulk.ts';
 import { contribution, expense, tempNode, update } from '../../node/ledger/fixtures.test-helper.ts';
+import { auditStateOfBytes } from '../../protocol/audit/state-bytes.ts';
+import { decodeChainState, encodeChainStateBytes } from '../../protocol/chain-snapshot.ts';
+import { nobleBackend } from '../../protocol/crypto.ts';
+import type { JsonObject } from '../../protocol/jcs.ts';
 import { auditStatePath, runVerify, type VerifyArgs } from '../verify.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'cagnotte-seek-'));
@@ -32,6 +36,20 @@ async function verify(text: string, extra: Partial<VerifyArgs> = {}) {
   return runVerify({ source: file, json: true, allowPrivateAddress: false, workers: 1, ...extra });
 }
 
+/** The fields saved with the audit state beside `note` (the genesis, the tree, the entry lines' length). */
+async function savedFields(note: string): Promise<Record<string, unknown>> {
+  return auditStateOfBytes(await readFile(auditStatePath(note))) as Record<string, unknown>;
+}
+
+/** The state beside `note` with its fields changed, digested again: what a careless tool might write. */
+async function rewritten(note: string, fields: Record<string, unknown>): Promise<Uint8Array> {
+  const bytes = await readFile(auditStatePath(note));
+  const { chain: _chain, ...rest } = { ...auditStateOfBytes(bytes), ...fields };
+  const chain = decodeChainState(bytes, nobleBackend);
+  if (!chain.ok) throw new Error(chain.reason.problem);
+  return encodeChainStateBytes(chain.state, nobleBackend, rest as JsonObject);
+}
+
 const saved = join(dir, 'saved.note');
 const before = await exportText();
 const first = await verify(before, { saveCheckpoint: saved });
@@ -43,7 +61,7 @@ const full = await verify(after);
 
 t.test('the saved state holds the byte length of the verified entry lines', async (t) => {
   t.equal(first.exitCode, 0);
-  const state = JSON.parse(await readFile(auditStatePath(saved), 'utf8'));
+  const state = await savedFields(saved);
   const lines = before.slice(0, -1).split('\n');
   const expected = Buffer.byteLength(`${lines.slice(1, 1 + size).join('\n')}\n`);
   t.equal(state.entryBytes, expected, 'lines 2..n+1 with their newlines');
@@ -69,14 +87,14 @@ t.test('a resumed walk seeks past them and agrees with a full walk', async (t) =
   // Saved again after a resumed walk: the next --since seeks to the new end.
   const next = join(dir, 'next.note');
   await writeFile(next, await readFile(saved, 'utf8'));
-  await writeFile(auditStatePath(next), await readFile(auditStatePath(saved), 'utf8'));
+  await writeFile(auditStatePath(next), await readFile(auditStatePath(saved)));
   await verify(after, { since: next, saveCheckpoint: next });
-  const state = JSON.parse(await readFile(auditStatePath(next), 'utf8'));
+  const state = await savedFields(next);
   t.equal(state.entryBytes, Buffer.byteLength(`${lines.slice(1, -1).join('\n')}\n`));
 });
 
 t.test('a wrong saved length is caught and the lines are counted instead', async (t) => {
-  const state = JSON.parse(await readFile(auditStatePath(saved), 'utf8'));
+  const state = (await savedFields(saved)) as { entryBytes: number };
   for (const [name, entryBytes] of [
     ['mid-line', state.entryBytes + 7],
     ['one line early', state.entryBytes - Buffer.byteLength(`${before.slice(0, -1).split('\n')[size]}\n`)],
@@ -84,7 +102,7 @@ t.test('a wrong saved length is caught and the lines are counted instead', async
   ] as const) {
     const note = join(dir, `wrong-${counter}.note`);
     await writeFile(note, await readFile(saved, 'utf8'));
-    await writeFile(auditStatePath(note), JSON.stringify({ ...state, entryBytes }));
+    await writeFile(auditStatePath(note), await rewritten(saved, { entryBytes }));
     const report = await verify(after, { since: note });
     t.equal(report.exitCode, 0, name);
     t.equal(report.resumedAt, size, name);
