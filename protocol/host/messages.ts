@@ -162,7 +162,7 @@ function check(value: unknown, type: HostMessageType, signed: boolean): MessageF
   const key = `${type}:${signed}`;
   let validate = compiled.get(key);
   if (validate === undefined) {
-    ajv ??= new Ajv({ strict: true });
+    ajv ??= new Ajv({ strict: true, validateSchema: false });
     validate = ajv.compile(hostMessageSchema(type, signed));
     compiled.set(key, validate);
   }

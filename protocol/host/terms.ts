@@ -69,7 +69,7 @@ let validate: ValidateFunction | undefined;
 
 /** Checks terms against {@link HOST_TERMS_SCHEMA} and the money rules; gives the limits in minor units. */
 export function parseTerms(value: unknown): TermsResult {
-  validate ??= new Ajv({ strict: true }).compile(HOST_TERMS_SCHEMA);
+  validate ??= new Ajv({ strict: true, validateSchema: false }).compile(HOST_TERMS_SCHEMA);
   if (!validate(value)) {
     const error = validate.errors?.[0];
     const extra = error?.params as { additionalProperty?: string; missingProperty?: string } | undefined;
