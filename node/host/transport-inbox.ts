@@ -251,8 +251,10 @@ async function onRefusal(t: HostTransport, name: string, signer: string, object:
   const refusal = verified.message;
   if (refusal.host !== signer || refusal.collective !== ledger.actor.id)
     throw new Refused('refusalMisaddressed');
-  await t.set(refusal, 'refusal', name, refusal.expense);
+  // In this order, so that whoever reads the status and finds the refusal also finds the expense
+  // no longer awaiting (the two are separate writes; a reader in between saw both at once).
   await t.delete('awaiting', name, refusal.expense);
+  await t.set(refusal, 'refusal', name, refusal.expense);
 }
 
 async function onReceipt(
