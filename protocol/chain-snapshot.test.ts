@@ -77,6 +77,11 @@ t.test('resuming at any cut gives the same steps, summary and final state', asyn
       if (contributions.keys.length > 0) packed++;
       // A third of the runs resume from the version 1 layout of the same state, a third from bytes.
       const bytes = version === 2 ? version3(snapshot, { note: 'kept' }) : undefined;
+      if (bytes !== undefined)
+        t.ok(
+          Buffer.from(first.snapshotBytes({ note: 'kept' })).equals(bytes),
+          'the verifier writes the same bytes itself, without the JSON form',
+        );
       const second = resumed(bytes ?? reread(version === 1 ? version1(snapshot) : snapshot));
       const rest = walk(second, entries.slice(n));
       // The resumed maps view the bytes and copy what they change: the bytes resume again.

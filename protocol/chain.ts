@@ -12,6 +12,7 @@ import {
   type ChainState,
   decodeChainState,
   encodeChainState,
+  encodeChainStateBytes,
   type SnapshotFailure,
 } from './chain-snapshot.ts';
 import { type CryptoBackend, nobleBackend } from './crypto.ts';
@@ -125,8 +126,20 @@ export class ChainVerifier {
    * {@link ChainVerifier.resume} continues from it exactly. Throws after a failure, which is final.
    */
   snapshot(): JsonObject {
+    return encodeChainState(this.#state(), this.#backend);
+  }
+
+  /**
+   * {@link snapshot} as bytes (chain-snapshot.ts version 3), with the caller's `extra` fields under
+   * its digest: the maps are written as they are held, without the JSON form's packing.
+   */
+  snapshotBytes(extra?: JsonObject): Uint8Array {
+    return encodeChainStateBytes(this.#state(), this.#backend, extra);
+  }
+
+  #state(): ChainState {
     if (this.#failure !== undefined) throw new TypeError('a failed verification has no state to resume');
-    const state: ChainState = {
+    return {
       position: this.#position,
       head: this.#head,
       balance: this.#balance,
@@ -136,7 +149,6 @@ export class ChainVerifier {
       once: this.#once,
       members: this.#members,
     };
-    return encodeChainState(state, this.#backend);
   }
 
   /**

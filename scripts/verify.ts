@@ -7,8 +7,8 @@
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { nativeBackend } from '../node/crypto/native.ts';
-import { auditStateBytes, auditStateOfBytes } from '../protocol/audit/state-bytes.ts';
-import type { JsonObject } from '../protocol/jcs.ts';
+import type { LedgerAudit } from '../protocol/audit/ledger.ts';
+import { auditStateOfBytes } from '../protocol/audit/state-bytes.ts';
 import { type VerifyArgs, VerifyReadFailure } from './verify/args.ts';
 import { resolveHandle } from './verify/handle.ts';
 import { verifyWithHost } from './verify/host.ts';
@@ -94,9 +94,9 @@ export async function runVerify(
         ? {}
         : {
             // A file's entry lines are saved too, so that the next --since seeks past them.
-            onSnapshot: (snapshot: JsonObject) => {
+            onSnapshot: (audit: LedgerAudit) => {
               const bytes = source instanceof FileSource ? source.entryBytes : undefined;
-              const state = bytes === undefined ? snapshot : { ...snapshot, entryBytes: bytes };
+              const state = audit.snapshotBytes(bytes === undefined ? {} : { entryBytes: bytes });
               return saveAuditState(args.saveCheckpoint as string, state);
             },
           }),
@@ -153,13 +153,11 @@ async function readAuditState(noteFile: string): Promise<unknown> {
   }
 }
 
-async function saveAuditState(noteFile: string, snapshot: JsonObject): Promise<void> {
+async function saveAuditState(noteFile: string, state: Uint8Array): Promise<void> {
   const path = auditStatePath(noteFile);
   const temporary = `${path}.${process.pid}.tmp`;
-  const encoded = auditStateBytes(snapshot, nativeBackend);
-  if (!encoded.ok) throw new TypeError(`the audit state does not read back: ${encoded.reason.problem}`);
   try {
-    await writeFile(temporary, encoded.bytes);
+    await writeFile(temporary, state);
     await rename(temporary, path);
     // A JSON state of an earlier checkpoint would only be refused: it goes.
     await rm(jsonAuditStatePath(noteFile), { force: true });

@@ -119,6 +119,19 @@ export class LedgerAudit {
    * and the genesis), for {@link LedgerAudit.resume}. Throws after a failure or before the genesis.
    */
   snapshot(): JsonObject {
+    return { ...this.#fields(), chain: this.#verifier.snapshot() };
+  }
+
+  /**
+   * {@link snapshot} as the bytes `--save-checkpoint` writes (chain-snapshot.ts version 3), with
+   * the caller's `extra` fields (a file's `entryBytes`) under the same digest; {@link resume}
+   * takes them as it takes the object.
+   */
+  snapshotBytes(extra: JsonObject = {}): Uint8Array {
+    return this.#verifier.snapshotBytes({ ...this.#fields(), ...extra });
+  }
+
+  #fields(): JsonObject {
     if (this.#failure !== undefined || this.#genesis === undefined)
       throw new TypeError('only an audit that accepted entries and did not fail can be resumed');
     return {
@@ -126,7 +139,6 @@ export class LedgerAudit {
       version: 1,
       genesis: this.#genesis as unknown as JsonObject,
       tree: toHex(encodeTreeState(this.#tree)),
-      chain: this.#verifier.snapshot(),
     };
   }
 

@@ -10,7 +10,6 @@
 import type { AuditSummary, LedgerAudit } from '../../protocol/audit/ledger.ts';
 import { HostReconciliation, type ReconcileCounts } from '../../protocol/audit/reconcile.ts';
 import { toHex } from '../../protocol/encoding.ts';
-import type { JsonObject } from '../../protocol/jcs.ts';
 import { HttpClient } from './http.ts';
 import { type VerifyFailure, type VerifyOptions, type VerifyReport, verifySource } from './run.ts';
 import { FileSource, HttpSource, type LedgerSource } from './sources.ts';
@@ -44,7 +43,7 @@ export async function verifyWithHost(options: VerifyOptions, host: HostOptions):
   const kind = options.source.kind;
   let reconciler: HostReconciliation | undefined;
   let audit: LedgerAudit | undefined;
-  let snapshot: JsonObject | undefined;
+  let toSave: LedgerAudit | undefined;
   const report = await verifySource({
     ...options,
     onEntry: (seq, entry, leafHash) => {
@@ -59,8 +58,8 @@ export async function verifyWithHost(options: VerifyOptions, host: HostOptions):
     ...(options.onSnapshot === undefined
       ? {}
       : {
-          onSnapshot: async (s: JsonObject) => {
-            snapshot = s;
+          onSnapshot: async (verified: LedgerAudit) => {
+            toSave = verified;
           },
         }),
   });
@@ -79,7 +78,7 @@ export async function verifyWithHost(options: VerifyOptions, host: HostOptions):
     reconciler ??= new HostReconciliation(report.actor);
     await hostSide(options, host, source, declared, reconciler, collective, report);
   }
-  if (report.verified && snapshot !== undefined) await options.onSnapshot?.(snapshot);
+  if (report.verified && toSave !== undefined) await options.onSnapshot?.(toSave);
   return report;
 }
 

@@ -22,7 +22,6 @@ import { verifyCheckpoint } from '../../protocol/checkpoint.ts';
 import type { CryptoBackend } from '../../protocol/crypto.ts';
 import { toHex } from '../../protocol/encoding.ts';
 import type { SignedEntry } from '../../protocol/entry/types.ts';
-import type { JsonObject } from '../../protocol/jcs.ts';
 import { verifyConsistency } from '../../protocol/merkle/verify.ts';
 import { entryMode, peekCheckpoint } from './entry.ts';
 import type { HostReport } from './host.ts';
@@ -93,8 +92,11 @@ export interface VerifyOptions {
    * unless it is the state at exactly that checkpoint.
    */
   sinceSnapshot?: unknown;
-  /** Called with the audit's state once the ledger verified (full or incremental), to save it. */
-  onSnapshot?: (snapshot: JsonObject) => Promise<void>;
+  /**
+   * Called with the audit once the ledger verified (full or incremental), to save its state
+   * (LedgerAudit.snapshotBytes).
+   */
+  onSnapshot?: (audit: LedgerAudit) => Promise<void>;
   /** `--entry N`. */
   entry?: number;
   /** Called with each entry the audit accepted (its signature may yet be found invalid: the report then fails). */
@@ -251,8 +253,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
   }
   options.onAudit?.(audit);
   if (failure !== undefined) report.failure = failure;
-  else if (options.onSnapshot !== undefined && audit.failure === undefined)
-    await options.onSnapshot(audit.snapshot());
+  else if (options.onSnapshot !== undefined && audit.failure === undefined) await options.onSnapshot(audit);
 }
 
 /** A second, single-threaded walk up to entry `invalid`: the exact reason, and the audit that stopped there. */
