@@ -52,6 +52,17 @@ function version3(snapshot: JsonObject, extra?: JsonObject): Uint8Array {
   return encodeChainStateBytes(decoded.state, nobleBackend, extra);
 }
 
+/** A ledger of `length` entries cycling through the kinds the random ledger writes (money ones included). */
+function mixedLedger(length: number) {
+  return randomLedger(
+    Array.from({ length }, (_, i) => ({
+      op: [10, 0, 1, 2, 4, 5, 0, 15, 13, 15, 16][i % 11] as number,
+      a: i * 7919,
+      b: i,
+    })),
+  ).writer;
+}
+
 function resumed(snapshot: unknown): ChainVerifier {
   const r = ChainVerifier.resume(snapshot);
   if (!r.ok) throw new Error(`resume refused: ${r.reason.problem}`);
@@ -117,13 +128,7 @@ t.test('a failed verification has no snapshot', async (t) => {
 });
 
 t.test('an edited snapshot is not silently trusted', async (t) => {
-  const { writer } = randomLedger(
-    Array.from({ length: 40 }, (_, i) => ({
-      op: [10, 0, 1, 2, 4, 5, 0, 15, 13, 15, 16][i % 11] as number,
-      a: i * 7919,
-      b: i,
-    })),
-  );
+  const writer = mixedLedger(40);
   const entries = writer.entries;
   const n = 25;
   const v = new ChainVerifier();
@@ -221,13 +226,7 @@ t.test('an edited snapshot is not silently trusted', async (t) => {
 });
 
 t.test('version 3 bytes resume the same state; edited, cut short or foreign bytes are refused', async (t) => {
-  const { writer } = randomLedger(
-    Array.from({ length: 60 }, (_, i) => ({
-      op: [10, 0, 1, 2, 4, 5, 0, 15, 13, 15, 16][i % 11] as number,
-      a: i * 7919,
-      b: i,
-    })),
-  );
+  const writer = mixedLedger(60);
   const v = new ChainVerifier();
   walk(v, writer.entries);
   const snapshot = v.snapshot();
