@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { clone, LedgerWriter } from '../test-support/ledger.ts';
 import { mixedLedgerArb, randomLedger } from '../test-support/random-ledger.ts';
+import { asVersion1 } from '../test-support/snapshot-versions.ts';
 import { ChainVerifier, type StepResult } from './chain.ts';
 import { decodeChainState, encodeChainStateBytes, snapshotDigest } from './chain-snapshot.ts';
 import { nobleBackend } from './crypto.ts';
@@ -21,29 +22,7 @@ function walk(verifier: ChainVerifier, entries: readonly unknown[]) {
 /** A JSON round trip, as a file would give it back. */
 const reread = (snapshot: JsonObject): unknown => JSON.parse(JSON.stringify(snapshot));
 
-/**
- * The same state in version 1's layout, as snapshots saved before version 2 hold it: objects of
- * hex leaf hashes to decimal amounts and of fact keys to hashes, digested again.
- */
-function version1(snapshot: JsonObject): JsonObject {
-  const packed = snapshot.contributions as { keys: string; amounts: string };
-  const keys = fromBase64(packed.keys);
-  const amounts = fromBase64(packed.amounts);
-  const view = new DataView(amounts.buffer, amounts.byteOffset, amounts.byteLength);
-  const contributions: JsonObject = {};
-  for (let i = 0; i < amounts.length / 8; i++)
-    contributions[toHex(keys.subarray(32 * i, 32 * i + 32))] = view.getBigUint64(8 * i, true).toString();
-  const facts = snapshot.once as { keys: string; values: string; other: JsonObject };
-  const factKeys = fromBase64(facts.keys);
-  const factValues = fromBase64(facts.values);
-  const once: JsonObject = {};
-  for (let i = 0; i < factKeys.length / 32; i++)
-    once[`hostEntry ${toHex(factKeys.subarray(32 * i, 32 * i + 32))}`] = toHex(
-      factValues.subarray(32 * i, 32 * i + 32),
-    );
-  const old: JsonObject = { ...snapshot, version: 1, contributions, once: { ...once, ...facts.other } };
-  return { ...old, digest: snapshotDigest(old, nobleBackend) };
-}
+const version1 = (snapshot: JsonObject): JsonObject => asVersion1(snapshot, nobleBackend);
 
 /** The same state as version 3's bytes, as `--save-checkpoint` writes it. */
 function version3(snapshot: JsonObject, extra?: JsonObject): Uint8Array {

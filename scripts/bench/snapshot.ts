@@ -11,10 +11,11 @@
  */
 import { ChainVerifier } from '../../protocol/chain.ts';
 import { snapshotDigest } from '../../protocol/chain-snapshot.ts';
-import { fromBase64, toBase64, toHex, utf8 } from '../../protocol/encoding.ts';
+import { toBase64, toHex, utf8 } from '../../protocol/encoding.ts';
 import type { JsonObject } from '../../protocol/jcs.ts';
 import { LeafAmounts } from '../../protocol/leaf-maps.ts';
 import { LedgerWriter } from '../../test-support/ledger.ts';
+import { asVersion1 } from '../../test-support/snapshot-versions.ts';
 import type { BenchCase, BenchSuite } from './harness.ts';
 
 const DEFAULT_CONTRIBUTIONS = 100_000;
@@ -35,19 +36,6 @@ export function largeSnapshot(count: number, writer = new LedgerWriter()): JsonO
   return { ...body, digest: snapshotDigest(body, writer.backend) };
 }
 
-/** The same state in version 1's layout: hex leaf hashes to decimal minor units. */
-export function asVersion1(snapshot: JsonObject, writer: LedgerWriter): JsonObject {
-  const packed = snapshot.contributions as { keys: string; amounts: string };
-  const keys = fromBase64(packed.keys);
-  const amounts = fromBase64(packed.amounts);
-  const view = new DataView(amounts.buffer, amounts.byteOffset, amounts.byteLength);
-  const contributions: JsonObject = {};
-  for (let i = 0; i < amounts.length / 8; i++)
-    contributions[toHex(keys.subarray(32 * i, 32 * i + 32))] = view.getBigUint64(8 * i, true).toString();
-  const body: JsonObject = { ...snapshot, version: 1, contributions, once: {} };
-  return { ...body, digest: snapshotDigest(body, writer.backend) };
-}
-
 function resume(text: string, writer: LedgerWriter): ChainVerifier {
   const r = ChainVerifier.resume(JSON.parse(text), { backend: writer.backend });
   if (!r.ok) throw new Error(`resume refused: ${r.reason.problem}`);
@@ -58,7 +46,7 @@ function cases(count: number): BenchCase[] {
   const writer = new LedgerWriter();
   const v2 = largeSnapshot(count, writer);
   const v2Text = JSON.stringify(v2);
-  const v1Text = JSON.stringify(asVersion1(v2, writer));
+  const v1Text = JSON.stringify(asVersion1(v2, writer.backend));
   const verifier = resume(v2Text, writer);
   const unit = 'contribution';
   return [
@@ -103,7 +91,7 @@ export function run(count = DEFAULT_CONTRIBUTIONS): void {
     return result;
   };
   const v2 = largeSnapshot(count, writer);
-  const v1Text = JSON.stringify(asVersion1(v2, writer));
+  const v1Text = JSON.stringify(asVersion1(v2, writer.backend));
   const v2Text = JSON.stringify(v2);
   console.log(`${count} contributions: version 1 ${v1Text.length} bytes, version 2 ${v2Text.length} bytes`);
   time('resume version 1 (JSON.parse + resume)', () => resume(v1Text, writer));
