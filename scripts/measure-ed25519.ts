@@ -1,6 +1,7 @@
 /**
- * Measures raw Ed25519 sign and verify with node:crypto and with @noble/ed25519, the evidence
- * behind docs/adr/0004-ed25519.md. Run: `npx node scripts/measure-ed25519.ts [seconds]`.
+ * Measures raw Ed25519 sign and verify with node:crypto, libsodium (sodium-native) and
+ * @noble/ed25519, the evidence behind docs/adr/0004-ed25519-backends.md and
+ * docs/adr/0011-libsodium-ed25519.md. Run: `npx node scripts/measure-ed25519.ts [seconds]`.
  *
  * The message is 64 bytes, the size eddsa-jcs-2022 signs (two SHA-256 digests). node:crypto keys
  * are KeyObjects created once, as a server keeps them; noble verifies strictly (zip215: false),
@@ -9,6 +10,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { sodiumBackend, sodiumLoadError } from '../node/crypto/native.ts';
 
 ed.hashes.sha512 = sha512;
 
@@ -57,3 +59,17 @@ const nobleVerify = rate('@noble/ed25519 verify', () =>
 );
 console.log(`sign:   node:crypto is ${(nodeSign / nobleSign).toFixed(1)}x @noble/ed25519`);
 console.log(`verify: node:crypto is ${(nodeVerify / nobleVerify).toFixed(1)}x @noble/ed25519`);
+
+if (sodiumBackend === undefined) {
+  console.log(`libsodium: not loaded (${sodiumLoadError})`);
+} else {
+  const sodium = sodiumBackend;
+  const sodiumPublic = sodium.publicKey(seed);
+  if (!Buffer.from(sodium.sign(message, seed)).equals(nodeSignature))
+    throw new Error('libsodium and node:crypto disagree');
+  const sodiumSign = rate('libsodium sign', () => sodium.sign(message, seed));
+  // Through the backend, as the node and the auditor call it (the encoding checks included).
+  const sodiumVerify = rate('libsodium verify', () => sodium.verify(nodeSignature, message, sodiumPublic));
+  console.log(`sign:   libsodium is ${(sodiumSign / nodeSign).toFixed(2)}x node:crypto`);
+  console.log(`verify: libsodium is ${(sodiumVerify / nodeVerify).toFixed(2)}x node:crypto`);
+}

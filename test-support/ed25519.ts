@@ -1,5 +1,5 @@
 // RFC 8032 and Wycheproof, run against any CryptoBackend: the noble backend (protocol/crypto.test.ts)
-// and the node:crypto one (node/crypto/native.test.ts) must pass the very same cases.
+// and the native ones, node:crypto and libsodium (node/crypto/native.test.ts), must pass the very same cases.
 import type { Test } from 'tap';
 import type { CryptoBackend } from '../protocol/crypto.ts';
 import { fromHex, toHex } from '../protocol/encoding.ts';
