@@ -3,7 +3,9 @@
  * one pass of each measurement): a full `cagnotte verify` of a 100,000-entry export, run as the
  * user runs it (a child process, worker threads for signatures), next to raw single-thread
  * Ed25519 verification with node:crypto measured in the same run. Target: ≥ 1.5× raw (both cores
- * busy). Also: the same audit on one thread, and an incremental audit (`--since`) of the last
+ * busy). The audit checks signatures with libsodium where it loads (about twice OpenSSL's speed,
+ * node/crypto/sodium.ts), so its ratio to raw single-thread libsodium is shown beside: that one
+ * says how much of two cores the rest of the audit leaves to signatures. Also: the same audit on one thread, and an incremental audit (`--since`) of the last
  * 1,000 entries, resumed from the audit state saved at the earlier checkpoint (it reads only
  * those; its entries/s counts only them). One operation is a whole pass over the entries; the raw baseline is as many
  * signature checks, so the ratio is entries/s over signatures/s.
@@ -19,7 +21,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeBackend } from '../../node/crypto/native.ts';
+import { opensslBackend, sodiumBackend } from '../../node/crypto/native.ts';
 import { exportLedger, splitLines } from '../../node/export/bulk.ts';
 import {
   approve,
@@ -30,7 +32,7 @@ import {
   update,
 } from '../../node/ledger/fixtures.test-helper.ts';
 import { auditStateOfBytes } from '../../protocol/audit/state-bytes.ts';
-import { keyPairFromSeed } from '../../protocol/crypto.ts';
+import { type CryptoBackend, keyPairFromSeed } from '../../protocol/crypto.ts';
 import { auditStatePath } from '../verify.ts';
 import type { BenchCase, BenchSuite } from './harness.ts';
 
@@ -197,33 +199,46 @@ function verifyChild(args: string[]): Promise<ChildReport> {
 }
 
 /** `count` raw Ed25519 checks of a 64-byte message (what eddsa-jcs-2022 signs), one thread. */
-function rawVerifier(count: number): () => void {
-  const keys = keyPairFromSeed(new Uint8Array(32).fill(3), nativeBackend);
+function rawVerifier(count: number, backend: CryptoBackend = opensslBackend): () => void {
+  const keys = keyPairFromSeed(new Uint8Array(32).fill(3), backend);
   const message = new Uint8Array(64).map((_, i) => (i * 7) & 0xff);
-  const signature = nativeBackend.sign(message, keys.secretKey);
+  const signature = backend.sign(message, keys.secretKey);
   return () => {
     for (let i = 0; i < count; i++) {
-      if (!nativeBackend.verify(signature, message, keys.publicKey)) throw new Error('raw verify failed');
+      if (!backend.verify(signature, message, keys.publicKey)) throw new Error('raw verify failed');
     }
   };
 }
 
 function cases(entries: number, file: string, since: string): BenchCase[] {
   const unit = 'entry';
+  const also = sodiumBackend === undefined ? {} : { alsoAgainst: ['raw-verify-libsodium'] };
   return [
     {
       id: 'raw-verify',
-      label: `raw Ed25519 verify ×${entries} (1 thread)`,
+      label: `raw Ed25519 verify ×${entries}, node:crypto (1 thread)`,
       op: rawVerifier(entries),
       unit,
       perOp: entries,
     },
+    ...(sodiumBackend === undefined
+      ? []
+      : [
+          {
+            id: 'raw-verify-libsodium',
+            label: `raw Ed25519 verify ×${entries}, libsodium (1 thread)`,
+            op: rawVerifier(entries, sodiumBackend),
+            unit,
+            perOp: entries,
+          },
+        ]),
     {
       id: 'audit-full',
       label: 'cagnotte verify FILE (worker threads)',
       op: async () => notePeak('audit-full', await verifyChild([file])),
       baseline: 'raw-verify',
       target: 1.5,
+      ...also,
       unit,
       perOp: entries,
     },
@@ -232,6 +247,7 @@ function cases(entries: number, file: string, since: string): BenchCase[] {
       label: 'cagnotte verify FILE --workers 0',
       op: async () => notePeak('audit-one-thread', await verifyChild([file, '--workers', '0'])),
       baseline: 'raw-verify',
+      ...also,
       unit,
       perOp: entries,
     },
@@ -261,11 +277,20 @@ export const suite: BenchSuite = {
 /** One pass of each measurement, printed: entries/s, ratio to raw verify, peak RSS. */
 export async function run(entries = DEFAULT_ENTRIES, mix: Mix = 'updates'): Promise<void> {
   const { file, since } = await fixture(entries, mix);
-  const raw = rawVerifier(entries);
-  const started = performance.now();
-  raw();
-  const rawRate = entries / ((performance.now() - started) / 1000);
-  console.log(`raw Ed25519 verify, 1 thread:     ${Math.round(rawRate).toLocaleString('en-US')} /s`);
+  const rateOf = (verifyAll: () => void) => {
+    const started = performance.now();
+    verifyAll();
+    return entries / ((performance.now() - started) / 1000);
+  };
+  const rawRate = rateOf(rawVerifier(entries));
+  console.log(
+    `raw Ed25519 verify, node:crypto:  ${Math.round(rawRate).toLocaleString('en-US')} /s (1 thread)`,
+  );
+  const sodiumRate = sodiumBackend === undefined ? undefined : rateOf(rawVerifier(entries, sodiumBackend));
+  if (sodiumRate !== undefined)
+    console.log(
+      `raw Ed25519 verify, libsodium:    ${Math.round(sodiumRate).toLocaleString('en-US')} /s (1 thread)`,
+    );
   for (const [label, args] of [
     ['verify, worker threads:', [file]],
     ['verify, one thread (--workers 0):', [file, '--workers', '0']],
@@ -274,7 +299,8 @@ export async function run(entries = DEFAULT_ENTRIES, mix: Mix = 'updates'): Prom
     const report = await verifyChild([...args]);
     const rate = report.stats.entriesPerSecond;
     console.log(
-      `${label.padEnd(34)} ${rate.toLocaleString('en-US')} entries/s (${(rate / rawRate).toFixed(2)}× raw), ` +
+      `${label.padEnd(34)} ${rate.toLocaleString('en-US')} entries/s (${(rate / rawRate).toFixed(2)}× raw node:crypto` +
+        `${sodiumRate === undefined ? '' : `, ${(rate / sodiumRate).toFixed(2)}× raw libsodium`}), ` +
         `${(report.stats.elapsedMs / 1000).toFixed(2)} s, peak RSS ${report.stats.peakRssMb} MiB, ${report.stats.workers} workers`,
     );
   }

@@ -25,6 +25,35 @@ t.test('ratios are computed from the medians, targets judged on them', async (t)
   t.match(table, /same .* met/);
 });
 
+t.test('a case compared with other cases too shows each ratio, judged on its baseline only', async (t) => {
+  const results = await runCases(
+    [
+      { id: 'slow', label: 'slow', op: () => new Uint8Array(4096).fill(1) },
+      { id: 'fast', label: 'fast', op: () => 0 },
+      {
+        id: 'measured',
+        label: 'measured',
+        op: () => new Uint8Array(64).fill(1),
+        baseline: 'slow',
+        target: 1e-9,
+        alsoAgainst: ['fast'],
+      },
+    ],
+    quick,
+  );
+  const [slow, fast, measured] = results;
+  t.equal(measured?.ratio, (measured?.opsPerSec as number) / (slow?.opsPerSec as number));
+  t.same(measured?.also, [
+    { baseline: 'fast', ratio: (measured?.opsPerSec as number) / (fast?.opsPerSec as number) },
+  ]);
+  t.equal(measured?.met, true, 'the target is judged against the baseline');
+  t.match(formatTable(results), /measured .*× slow; [0-9.]+× fast .* met/);
+  await t.rejects(
+    runCases([{ id: 'a', label: 'a', op: () => 0, alsoAgainst: ['missing'] }], quick),
+    /unknown baseline missing/,
+  );
+});
+
 t.test('asynchronous operations are awaited', async (t) => {
   let inFlight = 0;
   let maxInFlight = 0;

@@ -15,6 +15,12 @@ export interface BenchCase {
   baseline?: string;
   /** The smallest acceptable ratio to the baseline. */
   target?: number;
+  /**
+   * Other cases this one is also compared with, without a target: when the thing measured uses
+   * a faster primitive than the baseline does (libsodium against the node:crypto reference), the
+   * ratio to that primitive's own raw rate is shown beside the target's.
+   */
+  alsoAgainst?: string[];
   /** What one operation is, for the table (`entry`, `signature`, `request`…); default `op`. */
   unit?: string;
   /**
@@ -56,6 +62,8 @@ export interface BenchResult {
   target?: number;
   /** Whether the ratio reaches the target; absent when there is no target. */
   met?: boolean;
+  /** The ratios to the `alsoAgainst` cases. */
+  also?: { baseline: string; ratio: number }[];
 }
 
 /** Runs `op` for `seconds` and returns operations per second. */
@@ -118,9 +126,16 @@ export async function runCases(
       opsPerSec,
       rounds: (rates.get(c.id) ?? []).map((r) => r * (c.perOp ?? 1)),
     };
+    const baseRate = (id: string): number => {
+      const base = medians.get(id);
+      if (base === undefined) throw new Error(`${c.id}: unknown baseline ${id}`);
+      return base;
+    };
+    if (c.alsoAgainst !== undefined) {
+      result.also = c.alsoAgainst.map((id) => ({ baseline: id, ratio: opsPerSec / baseRate(id) }));
+    }
     if (c.baseline !== undefined) {
-      const base = medians.get(c.baseline);
-      if (base === undefined) throw new Error(`${c.id}: unknown baseline ${c.baseline}`);
+      const base = baseRate(c.baseline);
       result.baseline = c.baseline;
       result.ratio = opsPerSec / base;
       if (c.target !== undefined) {
@@ -144,7 +159,10 @@ export function formatTable(results: BenchResult[]): string {
     r.label,
     `${group(r.opsPerSec)} ${r.unit}/s`,
     `${(1e6 / r.opsPerSec).toFixed(1)} µs`,
-    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}× ${r.baseline}`,
+    [
+      ...(r.ratio === undefined ? [] : [`${r.ratio.toFixed(2)}× ${r.baseline}`]),
+      ...(r.also ?? []).map((a) => `${a.ratio.toFixed(2)}× ${a.baseline}`),
+    ].join('; '),
     r.target === undefined ? '' : `≥ ${r.target.toFixed(2)} ${r.met ? 'met' : 'MISSED'}`,
   ]);
   const header = ['measurement', 'rate', 'per op', 'ratio', 'target'];
