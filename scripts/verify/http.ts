@@ -5,9 +5,14 @@
  * node:http is used rather than fetch because its agent takes the guard's `lookup`, which pins the
  * address that was checked.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { checkUrl, type GuardOptions, guardedLookup } from '../../node/net/guard.ts';
+
+// Loaded on first use: an audit of a file never fetches, and importing node:http through ESM
+// loads Node's bundled fetch with it (25 ms of every `cagnotte verify` start).
+const httpModule = () => process.getBuiltinModule('node:http') as typeof import('node:http');
+const httpsModule = () => process.getBuiltinModule('node:https') as typeof import('node:https');
 
 /** A fetch that failed (network, status, size, guard): the auditor exits 2 on it. */
 export class FetchError extends Error {
@@ -52,8 +57,8 @@ export class HttpClient {
       ...(options.resolve ? { resolve: options.resolve } : {}),
     };
     const lookup = guardedLookup(this.#guard) as never;
-    this.#http = new HttpAgent({ keepAlive: true, maxSockets: 4, lookup });
-    this.#https = new HttpsAgent({ keepAlive: true, maxSockets: 4, lookup });
+    this.#http = new (httpModule().Agent)({ keepAlive: true, maxSockets: 4, lookup });
+    this.#https = new (httpsModule().Agent)({ keepAlive: true, maxSockets: 4, lookup });
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#maxRedirects = options.maxRedirects ?? 5;
   }
@@ -98,7 +103,7 @@ export class HttpClient {
   #once(url: string, options: GetOptions): Promise<{ body: Uint8Array } | { location: string }> {
     this.requests += 1;
     const https = url.startsWith('https:');
-    const send = https ? httpsRequest : httpRequest;
+    const send = https ? httpsModule().request : httpModule().request;
     return new Promise((resolve, reject) => {
       const request = send(url, {
         method: 'GET',
