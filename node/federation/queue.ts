@@ -7,7 +7,13 @@
  * Keys are `due time (ms, 16 digits) : counter : random`, so one ordered scan yields the messages
  * that are due, oldest first. Retries are Fedify's (`nativeRetrial` is false): a failed delivery
  * comes back as a new message with a delay, which is what makes its backoff survive a restart.
+ *
+ * That retry is enqueued by the handler of the failed message, with the same `id`; it replaces the
+ * failed message in one batch. Deleted only after the handler returned, a process killed in
+ * between kept both, and each went on retrying: every later attempt made twice, and counted
+ * twice by the circuit breaker that holds a failing host's deliveries for 30 minutes.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type {
   MessageQueue,
@@ -42,6 +48,21 @@ export interface LevelMessageQueueOptions {
   onHandlerError?: (error: unknown, message: unknown) => void;
 }
 
+/** The message a handler runs for, as its own enqueues see it. */
+interface Handling {
+  key: string;
+  id: unknown;
+}
+
+/**
+ * The `id` of a Fedify message (every kind has one, kept by its retries and its holds). Fedify
+ * calls its messages opaque: should the field go, nothing is replaced and a crash in the window
+ * duplicates again, as any at-least-once queue may.
+ */
+function idOf(message: unknown): unknown {
+  return typeof message === 'object' && message !== null ? (message as { id?: unknown }).id : undefined;
+}
+
 /** The key prefix of messages due at `ms` (every message due by then sorts before `dueBound(ms + 1)`). */
 function dueBound(ms: number): string {
   return `${seqKey(Math.max(0, Math.floor(ms)))}:`;
@@ -63,6 +84,7 @@ export class LevelMessageQueue implements MessageQueue {
   readonly #onHandlerError: (error: unknown, message: unknown) => void;
   /** Keys being handled, and the ordering keys they hold. */
   readonly #inFlight = new Map<string, string | undefined>();
+  readonly #handling = new AsyncLocalStorage<Handling>();
   #counter = 0;
   /** Scans of the queue running now, and the keys whose handlers finished during them. */
   #scans = 0;
@@ -97,6 +119,12 @@ export class LevelMessageQueue implements MessageQueue {
       const key = `${prefix}${seqKey(this.#counter++)}:${randomUUID()}`;
       return { type: 'put', sublevel: this.#sub, key, value: jsonValue(stored) };
     });
+    const handling = this.#handling.getStore();
+    if (handling?.id !== undefined && messages.some((m) => idOf(m) === handling.id)) {
+      // The handled message's successor (a retry, a hold): written together, the work is in the
+      // queue exactly once whenever the process dies. #run's own deletion then finds nothing.
+      ops.push({ type: 'del', sublevel: this.#sub, key: handling.key });
+    }
     // Durable before the caller moves on: an accepted Follow or a new entry's fan-out must not be
     // lost to a power cut between the ack and the delivery.
     await this.#store.batch(ops, { sync: true });
@@ -176,7 +204,7 @@ export class LevelMessageQueue implements MessageQueue {
     handler: (message: unknown) => Promise<void> | void,
   ): Promise<void> {
     try {
-      await handler(stored.m);
+      await this.#handling.run({ key, id: idOf(stored.m) }, () => handler(stored.m));
     } catch (error) {
       this.#onHandlerError(error, stored.m);
     }
