@@ -190,10 +190,15 @@ t.test(
     const errors = (lines: string[]) => lines.filter((l) => /"level":(50|60)/.test(l));
     t.same(errors(node.lines), [], 'nothing went wrong on the node (a failed delivery is a warning)');
 
-    // The sending node dies without warning and starts again; then the follower comes back.
+    // The sending node dies without warning, its delivery still pending; the follower comes back,
+    // then the node starts again. In this order, not the other: every attempt made while the
+    // follower is down counts for Fedify's circuit breaker (kept in the node's LevelDB, so across
+    // the restart), which holds a host's deliveries for 30 minutes after 5 failures in 10. A node
+    // restarted first kept failing for as long as the follower took to start (seconds under load:
+    // it makes RSA keys first), and a 5th failure left this `next` waiting past the timeout.
     await kill(node, 'SIGKILL');
-    node = await startNode(cwd, port);
     follower = await startTestFollower({ port: followerPort });
+    node = await startNode(cwd, port);
     const late = await follower.next(isCreateOf(second));
     t.equal(late.keyId, `${actorId}#main-key`, 'the late delivery is HTTP-signed by the collective');
     t.same(late.body.object, second, 'the entry appended while the inbox was down arrives as signed');
