@@ -96,6 +96,10 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     userAgent: { software: `cagnotte/${deps.version ?? '0.1.0'}` },
     ...(options.onOutboxError === undefined ? {} : { onOutboxError: options.onOutboxError }),
     ...(options.outboxRetryPolicy === undefined ? {} : { outboxRetryPolicy: options.outboxRetryPolicy }),
+    // Fedify's circuit breaker is on, with its defaults: after 5 failed deliveries to a host within
+    // 10 minutes, that host's deliveries are held (not retried, not logged as failures) for 30
+    // minutes, then probed; held ones are kept up to 7 days. Its state is in `kv`, so a restart
+    // does not reset it: a test that fails deliveries on purpose must stay under 5 per host.
   });
 
   federation
