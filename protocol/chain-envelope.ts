@@ -11,13 +11,13 @@ import { validateEntry } from './entry/schemas.ts';
 import { MAX_LEAF_BYTES, type SignedEntry } from './entry/types.ts';
 import {
   CanonicalizationError,
+  canonicalize,
   canonicalMembers,
-  isCanonicalText,
   type JsonObject,
   joinMembers,
   sameJson,
-  withoutMemberBytes,
 } from './jcs.ts';
+import { canonicalMemberSpan, type MemberSpan } from './jcs-bytes.ts';
 import { decodeMultikey } from './multikey.ts';
 import { type ProofTexts, verifyProofTexts } from './proof.ts';
 
@@ -49,24 +49,14 @@ export interface EnvelopeContext {
 }
 
 /**
- * An entry as it came in bytes (an export line), with their UTF-8 text (`bytes` must be exactly the
- * UTF-8 encoding of `text`). When the text is the entry's canonical text, the verifier takes the
- * bytes as the leaf instead of serializing the entry again.
- */
-export interface EntryLine {
-  bytes: Uint8Array;
-  text: string;
-}
-
-/**
- * Checks `value`'s envelope and proof at `context.position`. With `line` (the text `value` was
- * parsed from), a canonical line is the leaf as is; any other line changes nothing, the entry is
- * canonicalized as without one.
+ * Checks `value`'s envelope and proof at `context.position`. With `line` (the UTF-8 bytes `value`
+ * was parsed from), a canonical line is the leaf as is; any other line changes nothing, the entry
+ * is canonicalized as without one.
  */
 export function checkEnvelope(
   value: unknown,
   context: EnvelopeContext,
-  line?: EntryLine,
+  line?: Uint8Array,
 ): EnvelopeFailure | CheckedEnvelope {
   const { position, head } = context;
   let leaf: Uint8Array;
@@ -75,14 +65,13 @@ export function checkEnvelope(
     return { type: 'schemaViolation', path: '', message: 'an entry is a JSON object' };
   }
   const object = value as JsonObject;
-  if (line !== undefined && isCanonicalText(object, line.text)) {
-    leaf = line.bytes;
+  const proofSpan = line === undefined ? undefined : canonicalMemberSpan(line, 'proof');
+  if (line !== undefined && proofSpan !== undefined) {
+    leaf = line;
     const documentContext = object['@context'];
     texts = {
       context: documentContext === undefined ? undefined : contextText(documentContext),
-      unsecured: () =>
-        withoutMemberBytes(object, line.text, line.bytes, 'proof') ??
-        joinMembers(canonicalMembers(object), 'proof'),
+      unsecured: () => withoutSpan(line, proofSpan),
       canonicalOrder: true,
     };
   } else {
@@ -134,14 +123,37 @@ export function checkEnvelope(
 }
 
 // Every entry of a ledger names the same @context: its text is kept rather than written again
-// for each (a cache of one value, compared as JSON, so it cannot answer for another).
+// for each (a cache of one value, compared as JSON, so it cannot answer for another). The value
+// is part of a canonical line, so canonicalizing it cannot fail.
 let lastContext: { value: unknown; text: string } | undefined;
 
 function contextText(value: unknown): string {
   if (lastContext !== undefined && sameJson(lastContext.value, value)) return lastContext.text;
-  const text = JSON.stringify(value);
+  const text = canonicalize(value);
   lastContext = { value, text };
   return text;
+}
+
+/**
+ * Where the unsecured document of a canonical line is assembled: verifyProofTexts hashes it at
+ * once and backends keep nothing of their input, so one buffer serves every entry, as the Merkle
+ * tree's leafInput does (a fresh buffer the size of an entry costs about as much as hashing it).
+ * The leaf was checked to be at most MAX_LEAF_BYTES before the proof is.
+ */
+const unsecuredInput = new Uint8Array(MAX_LEAF_BYTES);
+
+/** `line` without the bytes of `span`. */
+function withoutSpan(line: Uint8Array, span: MemberSpan): Uint8Array {
+  const length = line.length - (span.end - span.start);
+  if (line.length > unsecuredInput.length) {
+    const out = new Uint8Array(length);
+    out.set(line.subarray(0, span.start));
+    out.set(line.subarray(span.end), span.start);
+    return out;
+  }
+  unsecuredInput.set(line.subarray(0, span.start));
+  unsecuredInput.set(line.subarray(span.end), span.start);
+  return unsecuredInput.subarray(0, length);
 }
 
 function checkProof(

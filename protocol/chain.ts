@@ -6,7 +6,7 @@
  * still reference, the host entries and references already recorded, and a host's members.
  * The first failure is final and names the seq (the position in the stream) and the reason.
  */
-import { checkEnvelope, type EntryLine, type EnvelopeFailure } from './chain-envelope.ts';
+import { checkEnvelope, type EnvelopeFailure } from './chain-envelope.ts';
 import type { ChainFailure, ChainSummary, ChainVerifierOptions, StepResult } from './chain-result.ts';
 import {
   type ChainState,
@@ -33,7 +33,7 @@ import { LeafAmounts, OnceRecords } from './leaf-maps.ts';
 import { formatAmount } from './money.ts';
 import { decodeMultikey } from './multikey.ts';
 
-export type { EntryLine, EnvelopeFailure } from './chain-envelope.ts';
+export type { EnvelopeFailure } from './chain-envelope.ts';
 export type {
   ChainFailure,
   ChainResult,
@@ -189,11 +189,11 @@ export class ChainVerifier {
   }
 
   /**
-   * Checks the next entry. After a failure every push returns that failure. `line`, the bytes
-   * and text the entry was parsed from, spares serializing it again when they are canonical; the
+   * Checks the next entry. After a failure every push returns that failure. `line`, the UTF-8
+   * bytes the entry was parsed from, spares serializing it again when they are canonical; the
    * verdict is the same with or without it.
    */
-  push(value: unknown, line?: EntryLine): StepResult {
+  push(value: unknown, line?: Uint8Array): StepResult {
     if (this.#failure !== undefined) return { ok: false, reason: this.#failure };
     const seq = this.#position;
     const outcome = this.#check(value, seq, line);
@@ -208,7 +208,7 @@ export class ChainVerifier {
   #check(
     value: unknown,
     position: number,
-    line?: EntryLine,
+    line?: Uint8Array,
   ): Fail | { leaf: Uint8Array; leafHash: Uint8Array } {
     const head = this.#head;
     const context = {

@@ -244,12 +244,13 @@ export interface ProofTexts {
   context: string | undefined;
   /**
    * The canonical text of the document without `proof`, or its UTF-8 bytes (asked only once the
-   * proof's shape holds).
+   * proof's shape holds, and hashed at once: the bytes may be a buffer the caller reuses).
    */
   unsecured: () => string | Uint8Array;
   /**
-   * The whole document is known to be plain JSON whose JSON.stringify is its canonical text (see
-   * jcs.ts isCanonicalText), so the proof's parts are written with JSON.stringify too.
+   * The whole document is known to be canonicalizable (the caller holds its canonical bytes, see
+   * jcs-bytes.ts): a proof `@context` that is not the document's can then only be a mismatch, and
+   * is written with JSON.stringify rather than canonicalized.
    */
   canonicalOrder?: boolean;
 }

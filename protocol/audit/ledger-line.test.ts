@@ -1,10 +1,12 @@
-// An audit handed each line's text (the CLI's fast path: a canonical line is the leaf as is) gives
-// exactly the verdict of an audit that canonicalizes every entry, on valid random ledgers and on
-// lines tampered with at the byte level: flipped characters, whitespace, reordered members,
-// escapes, numbers JSON.parse reads but JCS writes otherwise, lone surrogates.
+// An audit handed each line's bytes (the CLI's fast path: a line found canonical by one scan of its
+// bytes is the leaf as is) gives exactly the verdict of an audit that canonicalizes every entry
+// and compares, on valid random ledgers and on lines tampered with at the byte level: flipped
+// characters, whitespace, reordered members, escapes, numbers JSON.parse reads but JCS writes
+// otherwise, lone surrogates.
 import fc from 'fast-check';
 import t from 'tap';
-import { ledgerArb, randomLedger } from '../../test-support/random-ledger.ts';
+import { type Action, ledgerArb, randomLedger } from '../../test-support/random-ledger.ts';
+import { ChainVerifier } from '../chain.ts';
 import type { CryptoBackend } from '../crypto.ts';
 import { fromUtf8, utf8 } from '../encoding.ts';
 import { canonicalize } from '../jcs.ts';
@@ -49,8 +51,11 @@ const TAMPERS: Record<string, Tamper> = {
   },
 };
 
-/** The steps of an audit over `lines`, with or without handing it their text. */
-function walk(lines: string[], withText: boolean, backend: CryptoBackend) {
+/**
+ * The steps of an audit over `lines`: handed each line's bytes, or (the reference) handed only the
+ * value, the line then compared with its canonical text here, as the audit's own check does.
+ */
+function walk(lines: string[], withLine: boolean, backend: CryptoBackend) {
   const audit = new LedgerAudit({ backend });
   const steps: unknown[] = [];
   for (const text of lines) {
@@ -62,14 +67,18 @@ function walk(lines: string[], withText: boolean, backend: CryptoBackend) {
       steps.push('notJson');
       break;
     }
-    const step = withText ? audit.push(value, bytes, text) : audit.push(value, bytes);
+    const step = withLine ? audit.push(value, bytes) : audit.push(value);
+    if (step.ok && !withLine && canonicalize(value) !== text) {
+      steps.push({ type: 'notCanonical', seq: step.seq });
+      break;
+    }
     steps.push(step.ok ? { seq: step.seq, leafHash: [...step.leafHash] } : step.failure);
     if (!step.ok) break;
   }
   return { steps, summary: audit.summary() };
 }
 
-t.test('the same verdict with and without the line text, on valid and tampered ledgers', async (t) => {
+t.test('the same verdict with and without the line bytes, on valid and tampered ledgers', async (t) => {
   const seen = new Set<string>();
   let failed = 0;
   fc.assert(
@@ -97,4 +106,16 @@ t.test('the same verdict with and without the line text, on valid and tampered l
   );
   t.same([...seen].sort(), Object.keys(TAMPERS).sort(), 'every tamper was tried');
   t.ok(failed > 80, `most tampers fail the audit (${failed} of 120)`);
+});
+
+t.test('a canonical line is the leaf as it is: the scan takes it, nothing is serialized again', async (t) => {
+  const { writer } = randomLedger(fc.sample(ledgerArb, { numRuns: 1, seed: 42 })[0] as Action[]);
+  const verifier = new ChainVerifier({ backend: writer.backend });
+  let taken = 0;
+  for (const entry of writer.entries) {
+    const line = utf8(canonicalize(entry));
+    const step = verifier.push(JSON.parse(fromUtf8(line)), line);
+    if (step.ok && step.leaf === line) taken += 1;
+  }
+  t.equal(taken, writer.entries.length, `every one of ${writer.entries.length} lines`);
 });

@@ -223,16 +223,14 @@ export class LedgerAudit {
   }
 
   /**
-   * Checks the next entry. `line`, when the entry came as bytes (an export line), must be exactly
-   * its canonical bytes; `text`, those bytes decoded (when the caller has it), spares serializing
-   * the entry again when the line is canonical. After a failure every push returns that failure.
+   * Checks the next entry. `line`, when the entry came as bytes (an export line: `value` is what
+   * they parse to), must be exactly its canonical bytes; when they are, the audit takes them as
+   * the leaf instead of serializing the entry again. After a failure every push returns that
+   * failure.
    */
-  push(value: unknown, line?: Uint8Array, text?: string): AuditStep {
+  push(value: unknown, line?: Uint8Array): AuditStep {
     if (this.#failure !== undefined) return { ok: false, failure: this.#failure };
-    const step = this.#verifier.push(
-      value,
-      line === undefined || text === undefined ? undefined : { bytes: line, text },
-    );
+    const step = this.#verifier.push(value, line);
     if (!step.ok) return this.#fail(step.reason);
     const seq = step.seq;
     // The verifier took the line itself as the leaf once it found it canonical.

@@ -3,7 +3,6 @@
  * auditor's walk spends a few microseconds per entry on anything per line, so a chunk's complete
  * lines come out together and are handed out synchronously by the caller, not one promise each.
  */
-import { isUtf8 } from 'node:buffer';
 import { lineBatches as splitBatches } from '../../node/export/lines.ts';
 import { fromUtf8 } from '../../protocol/encoding.ts';
 import type { SourceEntry } from './sources.ts';
@@ -28,16 +27,13 @@ export function parseJson(bytes: Uint8Array): unknown {
 }
 
 /**
- * An entry line parsed, with its text. Decodes as `fromUtf8` does (malformed UTF-8 is not JSON, a
- * byte order mark is dropped) but through Buffer, several times faster than a fatal TextDecoder;
- * the text kept is the bytes' exact decoding, BOM included, as the verifier's line check needs.
+ * An entry line parsed, with its bytes (which the audit takes as the leaf when they are canonical).
+ * Decoded as {@link parseJson} decodes: malformed UTF-8 is not JSON, a byte order mark is dropped
+ * (the bytes keep it, so such a line never passes for canonical).
  */
 export function parseLine(line: Uint8Array): SourceEntry {
-  if (!isUtf8(line)) return { value: undefined, line, notJson: true };
-  const text = Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
   try {
-    const value: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    return { value, line, text };
+    return { value: JSON.parse(fromUtf8(line)), line };
   } catch {
     return { value: undefined, line, notJson: true };
   }

@@ -208,7 +208,7 @@ async function fullMode(options: VerifyOptions, report: VerifyReport): Promise<v
           failure = { type: 'notJson', seq: audit.position };
           break walk;
         }
-        const step = audit.push(item.value, item.line, item.text);
+        const step = audit.push(item.value, item.line);
         if (!step.ok) break walk;
         options.onEntry?.(step.seq, item.value as SignedEntry, step.leafHash);
         if (writer.count >= BATCH_RECORDS) pool.submit(writer.take());
@@ -266,7 +266,7 @@ async function exactFailure(
   const exact = fresh();
   for await (const item of entriesOf(source, size, exact.position)) {
     if (item.notJson) return { failure: { type: 'notJson', seq: exact.position }, audit: exact };
-    if (!exact.push(item.value, item.line, item.text).ok || exact.position > invalid) break;
+    if (!exact.push(item.value, item.line).ok || exact.position > invalid) break;
   }
   // The source changed between the two walks if the exact walk got past the entry.
   const failure = exact.failure ?? { type: 'badProof', seq: invalid, proof: { type: 'invalidSignature' } };

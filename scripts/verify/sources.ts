@@ -32,9 +32,8 @@ export class ContentError extends Error {
 export interface SourceEntry {
   /** Undefined when the line is not JSON. */
   value: unknown;
+  /** The bytes the value was parsed from (lets the audit skip re-serializing a canonical line). */
   line?: Uint8Array;
-  /** The line's UTF-8 text, when the source decoded it (lets the audit skip re-serializing). */
-  text?: string;
   notJson?: true;
 }
 
