@@ -5,6 +5,7 @@
  * outbox.ts for why). Fedify's cache and queue live in the node's LevelDB (kv.ts, queue.ts).
  */
 import {
+  type CircuitBreakerOptions,
   createFederation,
   type Federation,
   type InboxListenerSetters,
@@ -67,6 +68,11 @@ export interface BuildFederationOptions {
   onOutboxError?: (error: Error, activity: Activity | null) => void | Promise<void>;
   /** How failed deliveries are retried (default: Fedify's exponential backoff from one second). */
   outboxRetryPolicy?: RetryPolicy;
+  /**
+   * When deliveries to a failing host are held instead of retried (default: Fedify's, below);
+   * tests that retry every fraction of a second reach its 5 failures before a restart is done.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false;
 }
 
 /** The ledger key as an FEP-521a Multikey, with the id entries' proofs name. */
@@ -96,10 +102,12 @@ export function buildFederation(deps: FederationDeps, options: BuildFederationOp
     userAgent: { software: `cagnotte/${deps.version ?? '0.1.0'}` },
     ...(options.onOutboxError === undefined ? {} : { onOutboxError: options.onOutboxError }),
     ...(options.outboxRetryPolicy === undefined ? {} : { outboxRetryPolicy: options.outboxRetryPolicy }),
-    // Fedify's circuit breaker is on, with its defaults: after 5 failed deliveries to a host within
-    // 10 minutes, that host's deliveries are held (not retried, not logged as failures) for 30
-    // minutes, then probed; held ones are kept up to 7 days. Its state is in `kv`, so a restart
-    // does not reset it: a test that fails deliveries on purpose must stay under 5 per host.
+    ...(options.circuitBreaker === undefined ? {} : { circuitBreaker: options.circuitBreaker }),
+    // Fedify's circuit breaker, unless the options say otherwise: after 5 failed deliveries to a
+    // host within 10 minutes, that host's deliveries are held (not retried, not logged as
+    // failures) for 30 minutes, then probed; held ones are kept up to 7 days. Its state is in
+    // `kv`, so a restart does not reset it: a test that fails deliveries on purpose must stay
+    // under 5 per host.
   });
 
   federation

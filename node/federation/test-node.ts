@@ -11,7 +11,7 @@ import { nobleBackend } from '../../protocol/crypto.ts';
 import { createActor, type OpenActor } from '../actors/actors.ts';
 import type { ActorType } from '../actors/keys.ts';
 import { type LevelStore, openLevelStore } from '../storage/level.ts';
-import { buildFederation, type NodeFederation } from './federation.ts';
+import { type BuildFederationOptions, buildFederation, type NodeFederation } from './federation.ts';
 import { federationPlugin } from './plugin.ts';
 import type { ActorSource, FederatedActor } from './types.ts';
 
@@ -35,6 +35,8 @@ export interface TestNodeOptions {
   dataDir?: string;
   manuallyApproves?: string[];
   inboxBodyLimit?: number;
+  /** Retry policy, circuit breaker, failure callback (the queue is the tests' own). */
+  federation?: Omit<BuildFederationOptions, 'queue'>;
 }
 
 function source(actors: Map<string, OpenActor>): ActorSource {
@@ -76,7 +78,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
       allowPrivateAddress: true,
       manuallyApprovesFollowers: (name) => manual.has(name),
     },
-    { queue: { pollIntervalMs: 200 } },
+    { ...options.federation, queue: { pollIntervalMs: 200 } },
   );
   await app.register(federationPlugin, {
     fed,
