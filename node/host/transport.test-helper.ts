@@ -86,6 +86,10 @@ export async function startFlowNode(input: {
         maxDelay: { milliseconds: 500 },
         maxAttempts: 1000,
       }),
+      // At that pace Fedify's circuit breaker (5 failures in 10 minutes hold a host's deliveries
+      // for 30, node/federation/federation.ts) would open within 1.5 s of a peer going down, and
+      // a fault test would wait the hold out. Its own behaviour is pinned in circuit.test.ts.
+      circuitBreaker: false,
     },
   );
   const hosts = new Map<string, HostService>();
