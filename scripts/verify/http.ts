@@ -26,6 +26,13 @@ export class FetchError extends Error {
   }
 }
 
+/** A request on a pooled keep-alive connection that the server had closed: asked again once. */
+class StaleSocketError extends FetchError {
+  override name = 'StaleSocketError';
+}
+
+type Answer = { body: Uint8Array } | { location: string };
+
 /** Options of {@link HttpClient}. */
 export interface HttpClientOptions {
   allowPrivateAddress: boolean;
@@ -74,7 +81,7 @@ export class HttpClient {
     for (let hop = 0; hop <= this.#maxRedirects; hop++) {
       const checked = await checkUrl(current, this.#guard);
       if (!checked.ok) throw new FetchError(current, `refused (${checked.reason.type})`);
-      const answer = await this.#once(current, options);
+      const answer = await this.#onceRetryingStaleSocket(current, options);
       if ('location' in answer) {
         current = new URL(answer.location, current).href;
         continue;
@@ -100,7 +107,21 @@ export class HttpClient {
     this.#https.destroy();
   }
 
-  #once(url: string, options: GetOptions): Promise<{ body: Uint8Array } | { location: string }> {
+  /**
+   * A keep-alive connection the server closed while it sat idle in the pool fails on its next
+   * request with ECONNRESET, before any answer: the request was never served, and a GET is asked
+   * again once, on a new connection (the pattern Node's documentation gives for `reusedSocket`).
+   */
+  async #onceRetryingStaleSocket(url: string, options: GetOptions): Promise<Answer> {
+    try {
+      return await this.#once(url, options);
+    } catch (error) {
+      if (!(error instanceof StaleSocketError)) throw error;
+      return this.#once(url, options);
+    }
+  }
+
+  #once(url: string, options: GetOptions): Promise<Answer> {
     this.requests += 1;
     const https = url.startsWith('https:');
     const send = https ? httpsModule().request : httpModule().request;
@@ -112,9 +133,11 @@ export class HttpClient {
         timeout: this.#timeoutMs,
       });
       request.on('timeout', () => request.destroy(new FetchError(url, 'timed out')));
-      request.on('error', (error) =>
-        reject(error instanceof FetchError ? error : new FetchError(url, (error as Error).message)),
-      );
+      request.on('error', (error) => {
+        if (request.reusedSocket && (error as { code?: string }).code === 'ECONNRESET')
+          reject(new StaleSocketError(url, (error as Error).message));
+        else reject(error instanceof FetchError ? error : new FetchError(url, (error as Error).message));
+      });
       request.on('response', (response: IncomingMessage) => {
         const status = response.statusCode ?? 0;
         if (status >= 300 && status < 400 && response.headers.location) {

@@ -69,7 +69,7 @@ for (const [way, verifier] of ways) {
     });
     const { report, events, progress } = await pageAudit(actorUrl, verifier);
     const cli = await cliVerdict(actorUrl);
-    t.equal(cli.exitCode, 1);
+    t.equal(cli.exitCode, 1, cli.error ?? 'the CLI refuses the ledger');
     t.match(cli.failure, { seq: 12 });
     t.same(verdictOf(report), verdictOf(cli));
     t.same(events.at(-1), { seq: 12, kind: 'Update', ok: false, failure: cli.failure });
@@ -110,7 +110,7 @@ for (const [way, verifier] of ways) {
     });
     const { report, events } = await pageAudit(actorUrl, verifier);
     const cli = await cliVerdict(actorUrl);
-    t.equal(cli.exitCode, 1);
+    t.equal(cli.exitCode, 1, cli.error ?? 'the CLI refuses the ledger');
     t.same(verdictOf(report), verdictOf(cli));
     t.match(events.at(-1), { ok: false, failure: cli.failure });
   });
