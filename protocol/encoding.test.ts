@@ -18,12 +18,17 @@ import {
 const bytes = fc.uint8Array({ maxLength: 80 });
 
 t.test('hex: round trip, and the same text as Buffer', async (t) => {
-  fc.assert(
-    fc.property(bytes, (b) => {
-      const text = toHex(b);
-      return text === Buffer.from(b).toString('hex') && bytesEqual(fromHex(text), b);
-    }),
-  );
+  // Any length, and digests (32 bytes) on their own path, one after another.
+  for (const arb of [bytes, fc.uint8Array({ minLength: 32, maxLength: 32 })]) {
+    fc.assert(
+      fc.property(arb, (b) => {
+        const text = toHex(b);
+        return text === Buffer.from(b).toString('hex') && bytesEqual(fromHex(text), b);
+      }),
+    );
+  }
+  const digests = [new Uint8Array(32).fill(0xab), new Uint8Array(32)];
+  t.same(digests.map(toHex), ['ab'.repeat(32), '00'.repeat(32)], 'each digest its own text');
   t.same(fromHex('00FFaB'), Uint8Array.of(0, 255, 171), 'either case');
   for (const bad of ['0', 'abc', 'zz', '0x00', ' 00', '00 ']) {
     t.throws(() => fromHex(bad), EncodingError, `refuses ${JSON.stringify(bad)}`);
@@ -112,6 +117,44 @@ t.test('base58btc: round trip, leading zeros, known encodings', async (t) => {
   t.equal(toBase58(new Uint8Array(0)), '');
   for (const bad of ['0', 'O', 'I', 'l', '+', ' ', 'é']) {
     t.throws(() => fromBase58(`2NE${bad}`), EncodingError, `refuses ${JSON.stringify(bad)}`);
+  }
+});
+
+t.test('base58btc decoding agrees with a BigInt reference, short texts and long', async (t) => {
+  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+  /** The number the digits spell, as bytes, after one zero byte per leading '1'. */
+  const reference = (text: string): Uint8Array => {
+    const zeros = text.length - text.replace(/^1+/, '').length;
+    let n = 0n;
+    for (const c of text.slice(zeros)) n = n * 58n + BigInt(alphabet.indexOf(c));
+    const hex = n === 0n ? '' : n.toString(16);
+    return concatBytes(
+      new Uint8Array(zeros),
+      Buffer.from(hex.padStart(hex.length + (hex.length % 2), '0'), 'hex'),
+    );
+  };
+  // Up to 300 digits: both the summed columns (at most 128 digits) and the long path; the few
+  // first digits often '1' or '2', for leading zero bytes and small top limbs.
+  const text = fc
+    .tuple(
+      fc.string({ unit: fc.constantFrom(...'12'), maxLength: 4 }),
+      fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 300 }),
+    )
+    .map(([head, rest]) => head + rest);
+  fc.assert(
+    fc.property(text, (s) => bytesEqual(fromBase58(s), reference(s))),
+    { numRuns: 2000 },
+  );
+  for (let size = 1; size <= 7; size++) {
+    // Top limbs of exactly 1, 256 and 65536, and of all ones: where the first byte is cut.
+    for (const first of [1, 0xff]) {
+      const bytes = Uint8Array.from({ length: size }, (_, i) => (i === 0 ? first : first === 1 ? 0 : 0xff));
+      t.ok(bytesEqual(fromBase58(toBase58(bytes)), bytes), `${size} bytes from ${first}`);
+    }
+  }
+  for (const length of [0, 1, 4, 5, 88, 127, 128, 129, 132, 133, 300]) {
+    const max = 'z'.repeat(length);
+    t.ok(bytesEqual(fromBase58(max), reference(max)), `${length} times the largest digit`);
   }
 });
 
