@@ -6,6 +6,7 @@
  * sum of an expense's items) is checked by the builder and the chain verifier with money.ts.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { type QuickCheck, quickCheck } from './schema-check.ts';
 import { ENTRY_CONTEXT, type EntryKind, type HostSignedType, isEntryKind, PUBLIC_AUDIENCE } from './types.ts';
 
 /** Why a value does not match its schema; `path` is a JSON Pointer into the entry. */
@@ -282,16 +283,44 @@ export function hostSignedObjectSchema(type: HostSignedType, signed: boolean): R
 // meta-schema (which ajv compiles first) took a third of an audit's compiling, about 45 ms of its
 // start. scripts/build-ui.test.ts compiles every one with the check on.
 let ajv: Ajv | undefined;
-const compiled = new Map<string, ValidateFunction>();
 
-function validatorFor(key: string, schema: () => Record<string, unknown>): ValidateFunction {
-  let validate = compiled.get(key);
-  if (validate === undefined) {
-    ajv ??= new Ajv({ strict: true, allErrors: false, validateSchema: false });
-    validate = ajv.compile(schema());
-    compiled.set(key, validate);
+/** A schema's quick check (schema-check.ts) and, once a value fails it, its ajv validator. */
+class Validator {
+  readonly quick: QuickCheck;
+  readonly #schema: Record<string, unknown>;
+  #full: ValidateFunction | undefined;
+
+  constructor(schema: Record<string, unknown>) {
+    this.#schema = schema;
+    this.quick = quickCheck(schema);
   }
-  return validate;
+
+  /** ajv's verdict, with its first error. */
+  check(value: unknown): SchemaResult {
+    if (this.#full === undefined) {
+      ajv ??= new Ajv({ strict: true, allErrors: false, validateSchema: false });
+      this.#full = ajv.compile(this.#schema);
+    }
+    return this.#full(value) ? OK : violation(this.#full.errors);
+  }
+}
+
+const OK: SchemaResult = Object.freeze({ ok: true });
+const signedEntries = new Map<string, Validator>();
+const unsignedEntries = new Map<string, Validator>();
+const hostObjects = new Map<string, Validator>();
+
+function validatorFor(
+  cache: Map<string, Validator>,
+  key: string,
+  schema: () => Record<string, unknown>,
+): Validator {
+  let validator = cache.get(key);
+  if (validator === undefined) {
+    validator = new Validator(schema());
+    cache.set(key, validator);
+  }
+  return validator;
 }
 
 function violation(errors: ErrorObject[] | null | undefined): SchemaResult {
@@ -323,8 +352,10 @@ export function validateEntry(value: unknown, options: { signed?: boolean } = {}
   }
   if (!isEntryKind(kind)) return { ok: false, reason: { type: 'unknownKind', kind: kind.slice(0, 100) } };
   const signed = options.signed ?? true;
-  const validate = validatorFor(`${kind}:${signed}`, () => entrySchema(kind, signed));
-  return validate(value) ? { ok: true } : violation(validate.errors);
+  const validator = validatorFor(signed ? signedEntries : unsignedEntries, kind, () =>
+    entrySchema(kind, signed),
+  );
+  return validator.quick(value) ? OK : validator.check(value);
 }
 
 /** Checks `value` against the closed schema of a host-signed object of `type`. */
@@ -334,6 +365,8 @@ export function validateHostSigned(
   options: { signed?: boolean } = {},
 ): SchemaResult {
   const signed = options.signed ?? true;
-  const validate = validatorFor(`host:${type}:${signed}`, () => hostSignedObjectSchema(type, signed));
-  return validate(value) ? { ok: true } : violation(validate.errors);
+  const validator = validatorFor(hostObjects, `${type}:${signed}`, () =>
+    hostSignedObjectSchema(type, signed),
+  );
+  return validator.quick(value) ? OK : validator.check(value);
 }
