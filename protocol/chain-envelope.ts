@@ -156,6 +156,18 @@ function withoutSpan(line: Uint8Array, span: MemberSpan): Uint8Array {
   return unsecuredInput.subarray(0, length);
 }
 
+// The verification method every entry's proof names, written once per ledger key rather than for
+// each entry (a cache of one, keyed by the actor's and the index's values).
+let lastMethod: { actor: string; keyIndex: number; method: string } | undefined;
+
+function ledgerMethod(actor: string, keyIndex: number): string {
+  const last = lastMethod;
+  if (last !== undefined && last.actor === actor && last.keyIndex === keyIndex) return last.method;
+  const method = verificationMethodFor(actor, keyIndex);
+  lastMethod = { actor, keyIndex, method };
+  return method;
+}
+
 function checkProof(
   entry: SignedEntry,
   texts: ProofTexts,
@@ -164,7 +176,7 @@ function checkProof(
   publicKey: Uint8Array,
   backend: CryptoBackend,
 ): EnvelopeFailure | undefined {
-  const expected = verificationMethodFor(actor, keyIndex);
+  const expected = ledgerMethod(actor, keyIndex);
   const rotation = entry.kind === 'KeyRotated';
   if (entry.proof.verificationMethod !== expected) {
     if (rotation) return { type: 'keyRotationInvalid', problem: `not signed by ${expected}` };
