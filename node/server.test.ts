@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,18 +14,11 @@ import t from 'tap';
 import type { JsonObject } from '../protocol/jcs.ts';
 import { decodeMultikey } from '../protocol/multikey.ts';
 import { verifyProof } from '../protocol/proof.ts';
+import { freePort } from '../test-support/free-port.ts';
 import { type Delivery, startTestFollower, type TestFollower } from './federation/test-follower.ts';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.ts', import.meta.url));
 const AP = 'application/activity+json';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface RunningNode {
   child: ChildProcess;

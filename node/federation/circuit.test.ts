@@ -4,21 +4,13 @@
  * make deliveries fail on purpose (node/server.test.ts, the host flows) must stay under that,
  * or turn it off: both are pinned here, against an inbox on a loopback port nobody listens on.
  */
-import { createServer } from 'node:net';
 import { createExponentialBackoffPolicy } from '@fedify/fedify';
 import t from 'tap';
+import { freePort } from '../../test-support/free-port.ts';
 import type { BuildFederationOptions } from './federation.ts';
 import { startTestNode, type TestNode } from './test-node.ts';
 
 const MINUTE = 60_000;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A node whose failed deliveries are retried within milliseconds, counted as they fail. */
 async function failingNode(t: { teardown(fn: () => unknown): void }, options: BuildFederationOptions) {
@@ -84,7 +76,8 @@ async function queuedWhen(node: TestNode, done: (due: number[]) => boolean): Pro
 
 t.test('by default, the 5th failed delivery to a host holds the next for 30 minutes', async (t) => {
   const { node, failed } = await failingNode(t, {});
-  const port = await closedPort();
+  // Free a moment ago, so nothing answers there: every delivery fails.
+  const port = await freePort();
   await deliver(node, `http://127.0.0.1:${port}/users/alice/inbox`);
   const [due = 0] = await queuedWhen(
     node,
@@ -98,7 +91,7 @@ t.test('by default, the 5th failed delivery to a host holds the next for 30 minu
 
 t.test('circuitBreaker: false lets the retry policy run to its end', async (t) => {
   const { node, failed } = await failingNode(t, { circuitBreaker: false });
-  await deliver(node, `http://127.0.0.1:${await closedPort()}/users/alice/inbox`);
+  await deliver(node, `http://127.0.0.1:${await freePort()}/users/alice/inbox`);
   await queuedWhen(node, (due) => due.length === 0 && failed.length > 0);
   t.equal(failed.length, 7, 'the first attempt and its 6 retries, none held');
 });

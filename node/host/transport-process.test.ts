@@ -11,7 +11,6 @@
 // reconcile; the host's ledger is audited on its own too.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import t from 'tap';
 import { verifyChain } from '../../protocol/chain.ts';
 import type { HostSigned, SignedEntry } from '../../protocol/entry/types.ts';
 import { checkHostLink } from '../../protocol/host/links.ts';
+import { freePort } from '../../test-support/free-port.ts';
 import { TERMS } from './fixtures.test-helper.ts';
 import { until } from './transport.test-helper.ts';
 
@@ -26,14 +26,6 @@ const CLI = fileURLToPath(new URL('../../scripts/cli.ts', import.meta.url));
 const HOST = 'brussels-together';
 const REPAIR = 'repair-cafe';
 const TENANTS = 'tenants-union';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const ENV = {
   PATH: process.env.PATH,

@@ -3,11 +3,11 @@
 // listens on a loopback port, and its own HostTransport. A node can be stopped and started again
 // on the same port and data (the host going down and coming back). Not a test itself.
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createExponentialBackoffPolicy } from '@fedify/fedify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { freePort } from '../../test-support/free-port.ts';
 import { createActor, type OpenActor, openActor } from '../actors/actors.ts';
 import { nativeBackend } from '../crypto/native.ts';
 import { buildFederation, type NodeFederation } from '../federation/federation.ts';
@@ -33,14 +33,6 @@ export interface FlowNode {
   ledger(name: string): LedgerService;
   /** Stops listening and the queue, closes the ledgers and the store; keeps the data. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = Fastify();
-  await probe.listen({ port: 0, host: '127.0.0.1' });
-  const port = (probe.server.address() as AddressInfo).port;
-  await probe.close();
-  return port;
 }
 
 /**

@@ -17,11 +17,11 @@ import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FollowerStore } from '../../node/federation/followers.ts';
 import { openLevelStore } from '../../node/storage/level.ts';
+import { freePort } from '../../test-support/free-port.ts';
 import type { BenchCase, BenchSuite } from './harness.ts';
 import { freshNode } from './support/fresh-node.ts';
 
@@ -62,14 +62,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** `cagnotte start` on `dataDir`, allowed to deliver to loopback (the receivers). */

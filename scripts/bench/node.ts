@@ -17,7 +17,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { type CryptoBackend, keyPairFromSeed } from '../../protocol/crypto.ts';
 import { buildEntry, buildGenesis, type ChainHead } from '../../protocol/entry/build.ts';
 import type { EntryBody } from '../../protocol/entry/types.ts';
 import { encodeMultikey } from '../../protocol/multikey.ts';
+import { freePort } from '../../test-support/free-port.ts';
 import type { BenchSuite } from './harness.ts';
 import { freshNode } from './support/fresh-node.ts';
 
@@ -83,14 +83,6 @@ function pipeline(backend: CryptoBackend): () => void {
   return () => {
     for (let k = 0; k < BATCH; k++) head = buildEntry(head, { ...bodyFor(i++), by: BY }, sign()).head;
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** `cagnotte start` as a user runs it; resolves once it listens, with the time that took. */

@@ -2,8 +2,6 @@
 // temp dir), and the CLI's exit codes and JSON report, spawned as a user runs it.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,17 +11,10 @@ import { exportLedger } from '../../node/export/bulk.ts';
 import { approve, contribution, expense, pay, update } from '../../node/ledger/fixtures.test-helper.ts';
 import { TEST_SCRYPT } from '../../node/routes/test-helpers.ts';
 import { appFor, openNode } from '../../node/server.ts';
+import { freePort } from '../../test-support/free-port.ts';
 import { runVerify, type VerifyArgs } from '../verify.ts';
 
 const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
