@@ -4,7 +4,7 @@ import { nobleBackend } from './crypto.ts';
 import { fromBase58, toHex } from './encoding.ts';
 import { canonicalize, type JsonObject } from './jcs.ts';
 import { decodeMultikey } from './multikey.ts';
-import { createProof, hashData, verifyProof } from './proof.ts';
+import { createProof, hashData, isProofValid, verifyProof } from './proof.ts';
 
 const dir = 'w3c-vc-di-eddsa/eddsa-jcs-2022/';
 const keyPair = readVectorJson<{ publicKeyMultibase: string; privateKeyMultibase: string }>(
@@ -58,6 +58,8 @@ t.test('verifies the vector and rejects tampering with a named reason', async (t
     reason: { type: 'contextMismatch' },
   });
   t.same(verifyProof(signed, { publicKey, verificationMethod: 'https://elsewhere.example#k' }).ok, false);
+  t.equal(isProofValid(signed, { publicKey }), true, 'the boolean form says the same');
+  t.equal(isProofValid(tampered as never, { publicKey }), false);
 });
 
 interface Fep8b32 {

@@ -370,3 +370,8 @@ function configBytes(
   configInput.set(parts.tail, at);
   return configInput.subarray(0, length);
 }
+
+/** Boolean form of {@link verifyProof}. */
+export function isProofValid(securedDocument: JsonObject, options: VerifyProofOptions): boolean {
+  return verifyProof(securedDocument, options).ok;
+}
