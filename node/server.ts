@@ -159,7 +159,9 @@ export async function openNode(
             status: failure.statusCode,
             err: String((error as { cause?: unknown }).cause ?? error),
           },
-          'delivery failed; the queue retries it with backoff unless the inbox is gone',
+          // An operator reading this needs the breaker too: after 5 of these for one host in 10
+          // minutes, nothing more is tried there for 30 (node/federation/federation.ts).
+          'delivery failed; retried with backoff unless the inbox is gone, and after 5 failures to one host in 10 minutes its deliveries are held for 30 minutes',
         );
       },
     },
