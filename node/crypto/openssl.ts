@@ -15,32 +15,19 @@ import {
 } from 'node:crypto';
 import { type CryptoBackend, nobleBackend } from '../../protocol/crypto.ts';
 import { refusedByEncoding } from '../../protocol/ed25519-checks.ts';
+import { cachedKey } from './key-cache.ts';
 
 // RFC 8410 DER wrappers around the raw 32 bytes: importing DER once is the cheapest way to get a
 // KeyObject from raw bytes, and the KeyObject is what makes node:crypto fast.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-/** How many keys of each kind stay parsed; a node uses a handful, an auditor a few per ledger. */
-const CACHE_SIZE = 256;
-
-function cached(cache: Map<string, KeyObject>, bytes: Uint8Array, make: () => KeyObject): KeyObject {
-  const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-  const hit = cache.get(id);
-  if (hit !== undefined) return hit;
-  const key = make();
-  // Insertion order is the eviction order: a rough LRU is enough for a bounded cache.
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  cache.set(id, key);
-  return key;
-}
-
 const privateKeys = new Map<string, KeyObject>();
 const publicKeys = new Map<string, KeyObject>();
 
 function privateKey(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new RangeError('an Ed25519 seed is 32 bytes');
-  return cached(privateKeys, seed, () =>
+  return cachedKey(privateKeys, seed, () =>
     createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }),
   );
 }
@@ -52,7 +39,7 @@ let lastPublic: { raw: Uint8Array; key: KeyObject } | undefined;
 function publicKey(raw: Uint8Array): KeyObject {
   const last = lastPublic;
   if (last !== undefined && sameBytes(last.raw, raw)) return last.key;
-  const key = cached(publicKeys, raw, () =>
+  const key = cachedKey(publicKeys, raw, () =>
     createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' }),
   );
   lastPublic = { raw: raw.slice(), key };

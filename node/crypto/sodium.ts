@@ -16,6 +16,7 @@
 import { createRequire } from 'node:module';
 import { type CryptoBackend, nobleBackend } from '../../protocol/crypto.ts';
 import { refusedByEncoding } from '../../protocol/ed25519-checks.ts';
+import { cachedKey } from './key-cache.ts';
 import { opensslBackend } from './openssl.ts';
 
 /** The part of sodium-native's API used here (the package ships no types). */
@@ -38,9 +39,6 @@ const loaded = load();
 /** Why libsodium is not in use, when it is not (for diagnostics). */
 export const sodiumLoadError: string | undefined = 'error' in loaded ? loaded.error : undefined;
 
-/** How many seeds stay expanded; a node signs with a handful of keys. */
-const CACHE_SIZE = 256;
-
 interface ExpandedKey {
   publicKey: Uint8Array;
   /** libsodium's 64-byte signing key: the seed, then the public key. */
@@ -51,15 +49,11 @@ function backendOn(sodium: Sodium): CryptoBackend {
   const expanded = new Map<string, ExpandedKey>();
   const expand = (seed: Uint8Array): ExpandedKey => {
     if (seed.length !== 32) throw new RangeError('an Ed25519 seed is 32 bytes');
-    const id = Buffer.from(seed.buffer, seed.byteOffset, seed.byteLength).toString('hex');
-    const hit = expanded.get(id);
-    if (hit !== undefined) return hit;
-    const key = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(64) };
-    sodium.crypto_sign_seed_keypair(key.publicKey, key.secretKey, seed);
-    // Insertion order is the eviction order: a rough LRU is enough for a bounded cache.
-    if (expanded.size >= CACHE_SIZE) expanded.delete(expanded.keys().next().value as string);
-    expanded.set(id, key);
-    return key;
+    return cachedKey(expanded, seed, () => {
+      const key = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(64) };
+      sodium.crypto_sign_seed_keypair(key.publicKey, key.secretKey, seed);
+      return key;
+    });
   };
   return {
     name: 'libsodium',
